@@ -1,0 +1,65 @@
+// CUDA registration of fastgan::pairwise_distances: checks, device guard, the
+// GEMM in cuBLAS (TF32 off: the refinement bound assumes full float32), then
+// the epilogue kernel on the current stream.
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAStream.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <torch/library.h>
+
+#include "fastgan/checks.h"
+#include "fastgan/pairwise_distances.h"
+
+namespace fastgan::cuda {
+namespace {
+
+template <typename scalar_t>
+at::Tensor squared_norms(const at::Tensor& a, cudaStream_t stream) {
+  at::Tensor norms = at::empty({a.size(0)}, a.options().dtype(at::kDouble));
+  C10_CUDA_CHECK(launch_row_squared_norms<scalar_t>(a.data_ptr<scalar_t>(), a.size(0), a.size(1),
+                                                     norms.data_ptr<double>(), stream));
+  return norms;
+}
+
+template <typename scalar_t>
+at::Tensor distances(const at::Tensor& x_in, const at::Tensor& y_in, bool squared,
+                     double refine_below) {
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor y = y_in.contiguous();
+  const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
+  at::Tensor out = at::empty({n, m}, x.options());
+  if (n == 0 || m == 0) return out;
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
+  // Centre on the common mean so the GEMM cancels less (see distance_tiles.h).
+  at::Tensor mean = (x.sum(0, false, at::kDouble) + y.sum(0, false, at::kDouble)) /
+                    static_cast<double>(n + m);
+  mean = mean.to(x.scalar_type());
+  const at::Tensor xc = (x - mean).contiguous();
+  const at::Tensor yc = (y - mean).contiguous();
+  const at::Tensor xn = squared_norms<scalar_t>(xc, stream);
+  const at::Tensor yn = squared_norms<scalar_t>(yc, stream);
+  {
+    at::NoTF32Guard full_precision;
+    at::mm_out(out, xc, yc.t());
+  }
+  C10_CUDA_CHECK(launch_distance_epilogue<scalar_t>(
+      out.data_ptr<scalar_t>(), xn.data_ptr<double>(), yn.data_ptr<double>(),
+      x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), n, m, d, squared, refine_below, stream));
+  return out;
+}
+
+at::Tensor pairwise_distances_cuda(const at::Tensor& x, const at::Tensor& y, bool squared,
+                                   double refine_below) {
+  check_feature_pair(x, "x", y, "y");
+  TORCH_CHECK(refine_below >= 0.0, "fastgan: refine_below must be >= 0, got ", refine_below);
+  const c10::cuda::CUDAGuard guard(x.device());
+  if (x.scalar_type() == at::kDouble) return distances<double>(x, y, squared, refine_below);
+  return distances<float>(x, y, squared, refine_below);
+}
+
+}  // namespace
+}  // namespace fastgan::cuda
+
+TORCH_LIBRARY_IMPL(fastgan, CUDA, m) {
+  m.impl("pairwise_distances", &fastgan::cuda::pairwise_distances_cuda);
+}

@@ -1,0 +1,135 @@
+// Tiled squared Euclidean distances on the CPU, shared by every op that needs
+// distances between two feature sets (pairwise_distances, k-NN, ball counts).
+//
+// Each tile is one GEMM (through at::mm, so MKL/oneDNN does the heavy lifting)
+// followed by an epilogue that turns x.y into d^2 = |x|^2 + |y|^2 - 2 x.y in
+// float64, clamps it at zero and recomputes the pairs where cancellation
+// dominates directly as sum((x - y)^2). The caller's callback consumes the tile
+// while it is still in cache, so nothing of size N x M is ever held unless the
+// caller itself writes it out.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace fastgan::cpu {
+
+// sum((a - b)^2) accumulated in float64; exact differences for float32 inputs.
+template <typename scalar_t>
+inline double direct_squared_distance(const scalar_t* a, const scalar_t* b, int64_t d) {
+  double total = 0.0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double diff = static_cast<double>(a[k]) - static_cast<double>(b[k]);
+    total += diff * diff;
+  }
+  return total;
+}
+
+// Squared row norms of a contiguous [n, d] matrix, accumulated in float64.
+template <typename scalar_t>
+at::Tensor row_squared_norms(const at::Tensor& a) {
+  const int64_t n = a.size(0), d = a.size(1);
+  at::Tensor norms = at::empty({n}, a.options().dtype(at::kDouble));
+  const scalar_t* src = a.data_ptr<scalar_t>();
+  double* dst = norms.data_ptr<double>();
+  at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      double total = 0.0;
+      const scalar_t* row = src + i * d;
+      for (int64_t k = 0; k < d; ++k) total += static_cast<double>(row[k]) * row[k];
+      dst[i] = total;
+    }
+  });
+  return norms;
+}
+
+// The operands of the GEMM form, prepared once per call. Both sets are centred
+// on their common mean: the rounding error of x.y grows with |x||y|, and
+// centring shrinks the norms to the spread of the data.
+struct DistanceOperands {
+  at::Tensor x, y;              // originals, contiguous (exact refinement reads these)
+  at::Tensor x_centred, y_centred;
+  at::Tensor x_norms, y_norms;  // float64 squared norms of the centred rows
+};
+
+template <typename scalar_t>
+DistanceOperands prepare_distance_operands(const at::Tensor& x, const at::Tensor& y) {
+  DistanceOperands ops;
+  ops.x = x.contiguous();
+  ops.y = y.contiguous();
+  const double count = static_cast<double>(x.size(0) + y.size(0));
+  at::Tensor mean = (ops.x.sum(0, false, at::kDouble) + ops.y.sum(0, false, at::kDouble));
+  if (count > 0) mean = mean / count;
+  mean = mean.to(x.scalar_type());
+  ops.x_centred = (ops.x - mean).contiguous();
+  ops.y_centred = (ops.y - mean).contiguous();
+  ops.x_norms = row_squared_norms<scalar_t>(ops.x_centred);
+  ops.y_norms = row_squared_norms<scalar_t>(ops.y_centred);
+  return ops;
+}
+
+struct TileShape {
+  int64_t rows = 128;
+  int64_t cols = 512;
+};
+
+// Rows per tile: at most `preferred`, but small enough that every thread gets a tile.
+inline int64_t balanced_tile_rows(int64_t n, int64_t preferred) {
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  const int64_t per_thread = (n + threads - 1) / threads;
+  return std::max<int64_t>(1, std::min(preferred, per_thread));
+}
+
+// Calls fn(d2, r0, rows, c0, cols) for every tile of the [N, M] squared-distance
+// matrix, where d2 is a row-major [rows, cols] float64 buffer. Row tiles run in
+// parallel (the GEMM inside each is then single-threaded), column tiles of one
+// row tile run in order, so a callback may keep per-row state without locks.
+template <typename scalar_t, typename TileFn>
+void for_each_distance_tile(const DistanceOperands& ops, double refine_below, TileShape shape,
+                            TileFn&& fn) {
+  const int64_t n = ops.x.size(0), m = ops.y.size(0), d = ops.x.size(1);
+  if (n == 0 || m == 0) return;
+  const int64_t tile_rows = std::max<int64_t>(1, shape.rows);
+  const int64_t tile_cols = std::max<int64_t>(1, std::min(shape.cols, m));
+  const int64_t row_tiles = (n + tile_rows - 1) / tile_rows;
+  const scalar_t* x = ops.x.data_ptr<scalar_t>();
+  const scalar_t* y = ops.y.data_ptr<scalar_t>();
+  const double* xn = ops.x_norms.data_ptr<double>();
+  const double* yn = ops.y_norms.data_ptr<double>();
+
+  at::parallel_for(0, row_tiles, 1, [&](int64_t tile_begin, int64_t tile_end) {
+    at::Tensor gram_buffer = at::empty({tile_rows * tile_cols}, ops.x_centred.options());
+    std::vector<double> d2(static_cast<size_t>(tile_rows * tile_cols));
+    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+      const int64_t r0 = tile * tile_rows;
+      const int64_t rows = std::min(tile_rows, n - r0);
+      const at::Tensor x_tile = ops.x_centred.narrow(0, r0, rows);
+      for (int64_t c0 = 0; c0 < m; c0 += tile_cols) {
+        const int64_t cols = std::min(tile_cols, m - c0);
+        at::Tensor gram = gram_buffer.narrow(0, 0, rows * cols).view({rows, cols});
+        at::mm_out(gram, x_tile, ops.y_centred.narrow(0, c0, cols).t());
+        const scalar_t* g = gram.data_ptr<scalar_t>();
+        for (int64_t i = 0; i < rows; ++i) {
+          const double xi = xn[r0 + i];
+          for (int64_t j = 0; j < cols; ++j) {
+            const double norm_sum = xi + yn[c0 + j];
+            double value = norm_sum - 2.0 * static_cast<double>(g[i * cols + j]);
+            // Where d^2 is small next to the norms, the GEMM form has lost most
+            // of its digits: recompute exactly (identical rows give exactly 0).
+            if (value <= refine_below * norm_sum) {
+              value = direct_squared_distance(x + (r0 + i) * d, y + (c0 + j) * d, d);
+            }
+            d2[i * cols + j] = value > 0.0 ? value : 0.0;
+          }
+        }
+        fn(d2.data(), r0, rows, c0, cols);
+      }
+    }
+  });
+}
+
+}  // namespace fastgan::cpu
