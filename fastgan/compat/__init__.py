@@ -1,0 +1,1 @@
+"""Drop-in replacements for established libraries; thin layers over fastgan.metrics."""

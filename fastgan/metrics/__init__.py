@@ -1,0 +1,3 @@
+"""Functional metrics on features (and images, through fastgan.networks)."""
+
+__all__ = []
