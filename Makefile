@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.fastgan-installed
+BUILT := $(VENV)/.fastgan-built
 TORCH_VERSION ?= 2.13.0
 NVCC ?= $(shell command -v nvcc 2>/dev/null)
 NVCC_ARCHS := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
@@ -14,14 +15,20 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install test test-slow check-cuda bench demo clean
 
-install: $(STAMP)
+install: $(BUILT)
 
-$(STAMP): $(SOURCES)
+# Environment and an editable install (which also builds the extension once).
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install "torch==$(TORCH_VERSION)"
 	$(PIP) install "setuptools>=64" wheel ninja
 	$(PIP) install --no-build-isolation -e ".[test]"
 	touch $(STAMP)
+
+# Later C++/CUDA edits rebuild in place, incrementally (ninja keeps build/).
+$(BUILT): $(STAMP) $(SOURCES)
+	$(PY) setup.py -q build_ext --inplace
+	touch $(BUILT)
 
 # Compile-check every CUDA source where nvcc exists (no GPU needed): the kernels
 # with nvcc, the glue with g++ against torch's headers. A CPU build of torch lacks
@@ -63,4 +70,4 @@ demo: install
 	$(VENV)/bin/fastgan demo
 
 clean:
-	rm -rf build *.egg-info fastgan/_C*.so $(STAMP)
+	rm -rf build *.egg-info fastgan/_C*.so $(STAMP) $(BUILT)

@@ -66,8 +66,20 @@ def extension():
     )
 
 
+class BuildExtension(cpp_extension.BuildExtension):
+    """torch's ninja builder with one persistent object folder, build/temp.
+
+    pip's editable install and `setup.py build_ext --inplace` then share the
+    compiled objects, so a rebuild after an edit recompiles only what changed.
+    """
+
+    def finalize_options(self):
+        super().finalize_options()
+        self.build_temp = os.path.join(ROOT, "build", "temp")
+
+
 setup(
     packages=find_packages(include=["fastgan", "fastgan.*"]),
     ext_modules=[extension()],
-    cmdclass={"build_ext": cpp_extension.BuildExtension.with_options(use_ninja=True)},
+    cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
 )

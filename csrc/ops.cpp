@@ -45,4 +45,20 @@ TORCH_LIBRARY(fastgan, m) {
   // refine_below: pairs whose GEMM-form d^2 is below refine_below * (|x|^2 + |y|^2) are
   // recomputed directly as sum((x - y)^2), where cancellation would otherwise dominate.
   m.def("pairwise_distances(Tensor x, Tensor y, bool squared, float refine_below) -> Tensor");
+
+  // k nearest rows of ref for every row of query: exact float64 squared distances
+  // [Q, k] (ascending) and int64 indices [Q, k]. `extra` candidates beyond k are
+  // kept from the GEMM pass for exact re-ranking.
+  m.def("knn(Tensor query, Tensor ref, int k, int extra) -> (Tensor, Tensor)");
+  // The same within one set, excluding each point itself (duplicates still count).
+  m.def("knn_self(Tensor x, int k, int extra) -> (Tensor, Tensor)");
+
+  // One pass over the pairs of x [N, D] (ball centres) and y [M, D]:
+  //   y_in_x [M]      #i with d2(x_i, y_j) < x_threshold[i]
+  //   x_ball_hits [N] #j with d2(x_i, y_j) < x_threshold[i]
+  //   x_in_y [N]      #j with d2(x_i, y_j) < y_threshold[j] (zeros without y_threshold)
+  //   realism [M]     max_i realism_weight[i] / d2(x_i, y_j) (empty without weights)
+  // Thresholds are float64 squared radii; membership is strict.
+  m.def("ball_counts(Tensor x, Tensor y, Tensor x_threshold, Tensor? y_threshold, "
+        "Tensor? realism_weight) -> (Tensor, Tensor, Tensor, Tensor)");
 }

@@ -1,3 +1,4 @@
 """Functional metrics on features (and images, through fastgan.networks)."""
+from .prdc import prdc
 
-__all__ = []
+__all__ = ["prdc"]

@@ -1,4 +1,6 @@
 """Operators with compiled CPU/CUDA kernels and plain-PyTorch references."""
+from .ball_counts import ball_counts
+from .knn import knn, knn_radii
 from .pairwise_distances import pairwise_distances
 
-__all__ = ["pairwise_distances"]
+__all__ = ["pairwise_distances", "knn", "knn_radii", "ball_counts"]

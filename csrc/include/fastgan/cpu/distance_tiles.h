@@ -13,6 +13,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 #include <cstdint>
 #include <vector>
 
@@ -69,6 +71,21 @@ DistanceOperands prepare_distance_operands(const at::Tensor& x, const at::Tensor
   ops.y_centred = (ops.y - mean).contiguous();
   ops.x_norms = row_squared_norms<scalar_t>(ops.x_centred);
   ops.y_norms = row_squared_norms<scalar_t>(ops.y_centred);
+  return ops;
+}
+
+// Operands of a set against itself: one centred copy, shared by both sides.
+template <typename scalar_t>
+DistanceOperands prepare_self_operands(const at::Tensor& x) {
+  DistanceOperands ops;
+  ops.x = x.contiguous();
+  at::Tensor mean = ops.x.sum(0, false, at::kDouble);
+  if (x.size(0) > 0) mean = mean / static_cast<double>(x.size(0));
+  ops.x_centred = (ops.x - mean.to(x.scalar_type())).contiguous();
+  ops.x_norms = row_squared_norms<scalar_t>(ops.x_centred);
+  ops.y = ops.x;
+  ops.y_centred = ops.x_centred;
+  ops.y_norms = ops.x_norms;
   return ops;
 }
 
@@ -130,6 +147,34 @@ void for_each_distance_tile(const DistanceOperands& ops, double refine_below, Ti
       }
     }
   });
+}
+
+}  // namespace fastgan::cpu
+
+namespace fastgan::cpu {
+
+// Bound on |approximate d^2 - exact d^2| for the GEMM form on centred operands,
+// as a multiple of (|x|^2 + |y|^2): the dot product of D terms in precision u is
+// off by at most gamma_{D+2} |x||y| <= gamma_{D+2} (|x|^2 + |y|^2) / 2 (doubled by
+// the factor 2 in -2 x.y), centring rounds each coordinate once (~4.2 u), and the
+// float64 norms add D * 2^-53. Pairs closer than this to a decision are settled
+// by an exact recomputation, so the decision never depends on GEMM rounding.
+template <typename scalar_t>
+double gemm_error_coefficient(int64_t d) {
+  const double u = std::is_same_v<scalar_t, float> ? std::ldexp(1.0, -24) : std::ldexp(1.0, -53);
+  const double terms = static_cast<double>(d + 2);
+  const double gamma = terms * u / (1.0 - terms * u);
+  return gamma + 4.2 * u + 4.0 * static_cast<double>(d + 1) * std::ldexp(1.0, -53);
+}
+
+// Gram tile of centred rows: gram[rows, cols] = xc[r0:r0+rows] . yc[c0:c0+cols]^T.
+// `buffer` must hold at least rows * cols elements; returns the tile's data.
+template <typename scalar_t>
+const scalar_t* gram_tile(const DistanceOperands& ops, int64_t r0, int64_t rows, int64_t c0,
+                          int64_t cols, at::Tensor& buffer) {
+  at::Tensor gram = buffer.narrow(0, 0, rows * cols).view({rows, cols});
+  at::mm_out(gram, ops.x_centred.narrow(0, r0, rows), ops.y_centred.narrow(0, c0, cols).t());
+  return gram.data_ptr<scalar_t>();
 }
 
 }  // namespace fastgan::cpu

@@ -1,0 +1,155 @@
+// CPU kernel of fastgan::ball_counts: one tiled pass over the x-y pairs counts,
+// for every y, the x-balls that contain it, and for every x, the y-points in its
+// ball and the y-balls that contain it. Membership is strict (d^2 < threshold);
+// pairs whose GEMM distance is within the rounding bound of a threshold are
+// decided by an exact float64 recomputation, so counts never depend on rounding.
+#include <torch/library.h>
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "fastgan/checks.h"
+#include "fastgan/cpu/distance_tiles.h"
+
+namespace fastgan::cpu {
+namespace {
+
+constexpr int64_t kTileRows = 256;   // x rows per Gram tile
+constexpr int64_t kTileCols = 256;   // y rows per Gram tile
+
+// -1: certainly outside, 1: certainly inside, 0: too close to call.
+inline int classify(double approx, double error, double threshold) {
+  if (approx + error < threshold) return 1;
+  if (approx - error >= threshold) return -1;
+  return 0;
+}
+
+struct BallOutputs {
+  at::Tensor y_in_x;       // [M] int64: #x-balls containing y_j
+  at::Tensor x_ball_hits;  // [N] int64: #y-points inside x-ball i
+  at::Tensor x_in_y;       // [N] int64: #y-balls containing x_i (0 without y thresholds)
+  at::Tensor realism;      // [M] float64: max_i weight_i / d^2_ij (empty unless asked)
+};
+
+template <typename scalar_t>
+void count_balls(const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
+                 const std::optional<at::Tensor>& y_threshold,
+                 const std::optional<at::Tensor>& realism_weight, BallOutputs& out) {
+  const DistanceOperands ops = prepare_distance_operands<scalar_t>(x, y);
+  const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
+  const double coefficient = gemm_error_coefficient<scalar_t>(d);
+  const scalar_t* xs = ops.x.data_ptr<scalar_t>();
+  const scalar_t* ys = ops.y.data_ptr<scalar_t>();
+  const double* xn = ops.x_norms.data_ptr<double>();
+  const double* yn = ops.y_norms.data_ptr<double>();
+  const at::Tensor xt_c = x_threshold.contiguous();
+  const double* xt = xt_c.data_ptr<double>();
+  at::Tensor yt_c = y_threshold ? y_threshold->contiguous() : at::Tensor();
+  const double* yt = y_threshold ? yt_c.data_ptr<double>() : nullptr;
+  at::Tensor w_c = realism_weight ? realism_weight->contiguous() : at::Tensor();
+  const double* w = realism_weight ? w_c.data_ptr<double>() : nullptr;
+  int64_t* y_in_x = out.y_in_x.data_ptr<int64_t>();
+  double* realism = w ? out.realism.data_ptr<double>() : nullptr;
+
+  // y tiles are split among threads (their counts are owned); x-side counts are
+  // per-thread and summed at the end.
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  const int64_t tile_cols = balanced_tile_rows(m, kTileCols);
+  const int64_t col_tiles = (m + tile_cols - 1) / tile_cols;
+  std::vector<std::vector<int64_t>> hits(threads), in_y(threads);
+  at::parallel_for(0, col_tiles, 1, [&](int64_t begin, int64_t end) {
+    const int64_t tid = at::get_thread_num();
+    std::vector<int64_t>& my_hits = hits[tid];
+    std::vector<int64_t>& my_in_y = in_y[tid];
+    if (my_hits.empty()) {
+      my_hits.assign(n, 0);
+      my_in_y.assign(n, 0);
+    }
+    at::Tensor buffer = at::empty({kTileRows * tile_cols}, ops.x_centred.options());
+    for (int64_t tile = begin; tile < end; ++tile) {
+      const int64_t c0 = tile * tile_cols, cols = std::min(tile_cols, m - c0);
+      for (int64_t r0 = 0; r0 < n; r0 += kTileRows) {
+        const int64_t rows = std::min(kTileRows, n - r0);
+        const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer);
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t gi = r0 + i;
+          const scalar_t* x_row = xs + gi * d;
+          for (int64_t j = 0; j < cols; ++j) {
+            const int64_t gj = c0 + j;
+            const double norm_sum = xn[gi] + yn[gj];
+            const double approx = norm_sum - 2.0 * static_cast<double>(gram[i * cols + j]);
+            const double error = coefficient * norm_sum;
+            double exact = -1.0;  // computed at most once per pair, when needed
+            auto exact_d2 = [&]() {
+              if (exact < 0.0) exact = direct_squared_distance(x_row, ys + gj * d, d);
+              return exact;
+            };
+            int inside = classify(approx, error, xt[gi]);
+            if (inside == 0) inside = exact_d2() < xt[gi] ? 1 : -1;
+            if (inside > 0) {
+              ++y_in_x[gj];
+              ++my_hits[gi];
+            }
+            if (yt != nullptr) {
+              int in_other = classify(approx, error, yt[gj]);
+              if (in_other == 0) in_other = exact_d2() < yt[gj] ? 1 : -1;
+              if (in_other > 0) ++my_in_y[gi];
+            }
+            if (w != nullptr && w[gi] > 0.0) {
+              const double dist2 = approx > 0.0 ? approx : 0.0;
+              const double ratio = dist2 > 0.0 ? w[gi] / dist2 : std::numeric_limits<double>::infinity();
+              if (ratio > realism[gj]) realism[gj] = ratio;
+            }
+          }
+        }
+      }
+    }
+  });
+  int64_t* x_hits = out.x_ball_hits.data_ptr<int64_t>();
+  int64_t* x_in_y = out.x_in_y.data_ptr<int64_t>();
+  for (int64_t t = 0; t < threads; ++t) {
+    if (hits[t].empty()) continue;
+    for (int64_t i = 0; i < n; ++i) {
+      x_hits[i] += hits[t][i];
+      x_in_y[i] += in_y[t][i];
+    }
+  }
+}
+
+void check_thresholds(const at::Tensor& t, int64_t rows, const char* name, const char* set) {
+  TORCH_CHECK(t.dim() == 1 && t.size(0) == rows, "fastgan: ", name, " must have one entry per row of ",
+              set, " (", rows, "), got shape ", t.sizes());
+  TORCH_CHECK(t.scalar_type() == at::kDouble, "fastgan: ", name, " must be float64, got ",
+              t.scalar_type());
+  TORCH_CHECK(t.device().is_cpu(), "fastgan: ", name, " must be on the CPU like the features");
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> ball_counts_cpu(
+    const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
+    const std::optional<at::Tensor>& y_threshold, const std::optional<at::Tensor>& realism_weight) {
+  check_feature_pair(x, "centers", y, "query");
+  check_thresholds(x_threshold, x.size(0), "x_threshold", "centers");
+  if (y_threshold) check_thresholds(*y_threshold, y.size(0), "y_threshold", "query");
+  if (realism_weight) check_thresholds(*realism_weight, x.size(0), "realism_weight", "centers");
+  const auto longs = x.options().dtype(at::kLong);
+  BallOutputs out{at::zeros({y.size(0)}, longs), at::zeros({x.size(0)}, longs),
+                  at::zeros({x.size(0)}, longs),
+                  realism_weight ? at::zeros({y.size(0)}, x.options().dtype(at::kDouble))
+                                 : at::empty({0}, x.options().dtype(at::kDouble))};
+  if (x.size(0) > 0 && y.size(0) > 0) {
+    if (x.scalar_type() == at::kDouble) {
+      count_balls<double>(x, y, x_threshold, y_threshold, realism_weight, out);
+    } else {
+      count_balls<float>(x, y, x_threshold, y_threshold, realism_weight, out);
+    }
+  }
+  return {out.y_in_x, out.x_ball_hits, out.x_in_y, out.realism};
+}
+
+}  // namespace
+}  // namespace fastgan::cpu
+
+TORCH_LIBRARY_IMPL(fastgan, CPU, m) {
+  m.impl("ball_counts", &fastgan::cpu::ball_counts_cpu);
+}

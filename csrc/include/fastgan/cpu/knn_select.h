@@ -1,0 +1,156 @@
+// Exact k-nearest-neighbour selection on top of approximate (GEMM) distances.
+//
+// Each query keeps a bounded max-heap of its `capacity` = k + extra best
+// candidates by approximate d^2, together with the smallest lower bound
+// (approx - error) of everything it rejected. At the end the candidates that
+// can still be among the k nearest are recomputed exactly; if some rejected
+// point could beat the exact k-th distance, the query falls back to an exact
+// scan of every reference. The result is therefore exact whatever the GEMM's
+// rounding, and the fallback only runs for pathological near-ties.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "fastgan/cpu/distance_tiles.h"
+
+namespace fastgan::cpu {
+
+struct Candidate {
+  double approx;  // GEMM-form d^2
+  double lower;   // approx - error bound: the exact d^2 is at least this
+  int64_t index;
+};
+
+// Larger approx first (max-heap); among equal distances the larger index is
+// "worse", so ties keep the lower index.
+inline bool worse(const Candidate& a, const Candidate& b) {
+  return a.approx > b.approx || (a.approx == b.approx && a.index > b.index);
+}
+
+// Per-query candidate heaps stored in one flat array [queries, capacity].
+class CandidateHeaps {
+ public:
+  CandidateHeaps(int64_t queries, int64_t capacity)
+      : capacity_(capacity),
+        slots_(static_cast<size_t>(queries * capacity)),
+        sizes_(static_cast<size_t>(queries), 0),
+        rejected_lower_(static_cast<size_t>(queries), std::numeric_limits<double>::infinity()) {}
+
+  // Offer reference `index` to query `q`. Not thread-safe for the same q.
+  inline void offer(int64_t q, double approx, double lower, int64_t index) {
+    Candidate* heap = slots_.data() + q * capacity_;
+    int64_t& size = sizes_[q];
+    const Candidate incoming{approx, lower, index};
+    if (size < capacity_) {
+      heap[size] = incoming;
+      std::push_heap(heap, heap + size + 1, worse_first);
+      ++size;
+      return;
+    }
+    if (worse(heap[0], incoming)) {
+      reject(q, heap[0].lower);
+      std::pop_heap(heap, heap + size, worse_first);
+      heap[size - 1] = incoming;
+      std::push_heap(heap, heap + size, worse_first);
+    } else {
+      reject(q, lower);
+    }
+  }
+
+  inline double worst_approx(int64_t q) const {
+    return sizes_[q] < capacity_ ? std::numeric_limits<double>::infinity()
+                                 : slots_[q * capacity_].approx;
+  }
+  inline void reject(int64_t q, double lower) {
+    if (lower < rejected_lower_[q]) rejected_lower_[q] = lower;
+  }
+  const Candidate* candidates(int64_t q) const { return slots_.data() + q * capacity_; }
+  int64_t size(int64_t q) const { return sizes_[q]; }
+  double rejected_lower(int64_t q) const { return rejected_lower_[q]; }
+
+ private:
+  static bool worse_first(const Candidate& a, const Candidate& b) { return worse(b, a); }
+  int64_t capacity_;
+  std::vector<Candidate> slots_;
+  std::vector<int64_t> sizes_;
+  std::vector<double> rejected_lower_;
+};
+
+// Offer every pair of one Gram tile to the query-side heaps (rows of the tile
+// are queries). `skip_self` drops pairs with equal global indices.
+template <typename scalar_t>
+inline void offer_tile(CandidateHeaps& heaps, const scalar_t* gram, int64_t r0, int64_t rows,
+                       int64_t c0, int64_t cols, const double* xn, const double* yn,
+                       double error_coefficient, bool skip_self, bool transpose) {
+  // transpose: the tile is [cols-side queries x rows-side refs] read column-wise.
+  for (int64_t i = 0; i < rows; ++i) {
+    const double norm_i = xn[r0 + i];
+    for (int64_t j = 0; j < cols; ++j) {
+      if (skip_self && r0 + i == c0 + j) continue;
+      const double norm_sum = norm_i + yn[c0 + j];
+      const double approx = norm_sum - 2.0 * static_cast<double>(gram[i * cols + j]);
+      const double lower = approx - error_coefficient * norm_sum;
+      if (transpose) {
+        if (approx <= heaps.worst_approx(c0 + j)) {
+          heaps.offer(c0 + j, approx, lower, r0 + i);
+        } else {
+          heaps.reject(c0 + j, lower);
+        }
+      } else if (approx <= heaps.worst_approx(r0 + i)) {
+        heaps.offer(r0 + i, approx, lower, c0 + j);
+      } else {
+        heaps.reject(r0 + i, lower);
+      }
+    }
+  }
+}
+
+// Exact k nearest of query q from its candidates (or an exact scan when the
+// candidates cannot prove it). Writes k squared distances (ascending, float64)
+// and indices. `query_row` is the query's original row; `refs` the original
+// reference rows [m, d]; `self_index` is excluded (-1 for none).
+template <typename scalar_t>
+void finalize_query(const CandidateHeaps& heaps, int64_t q, int64_t k, const scalar_t* query_row,
+                    const scalar_t* refs, int64_t m, int64_t d, int64_t self_index,
+                    double* out_d2, int64_t* out_index, std::vector<std::pair<double, int64_t>>& scratch) {
+  const Candidate* cands = heaps.candidates(q);
+  const int64_t size = heaps.size(q);
+  // Upper bound on the exact k-th distance: the k-th smallest approx + error.
+  scratch.clear();
+  for (int64_t c = 0; c < size; ++c) {
+    scratch.emplace_back(2.0 * cands[c].approx - cands[c].lower, cands[c].index);
+  }
+  std::nth_element(scratch.begin(), scratch.begin() + (k - 1), scratch.end());
+  const double upper_kth = scratch[k - 1].first;
+  double rejected_lower = heaps.rejected_lower(q);
+  scratch.clear();
+  for (int64_t c = 0; c < size; ++c) {
+    if (cands[c].lower <= upper_kth) {
+      scratch.emplace_back(direct_squared_distance(query_row, refs + cands[c].index * d, d),
+                           cands[c].index);
+    } else if (cands[c].lower < rejected_lower) {
+      rejected_lower = cands[c].lower;
+    }
+  }
+  std::sort(scratch.begin(), scratch.end());
+  const bool proven = static_cast<int64_t>(scratch.size()) >= k && rejected_lower >= scratch[k - 1].first;
+  if (!proven) {
+    // Near-ties beyond the candidate list: settle them with an exact scan.
+    scratch.clear();
+    for (int64_t j = 0; j < m; ++j) {
+      if (j == self_index) continue;
+      scratch.emplace_back(direct_squared_distance(query_row, refs + j * d, d), j);
+    }
+    std::partial_sort(scratch.begin(), scratch.begin() + k, scratch.end());
+  }
+  for (int64_t c = 0; c < k; ++c) {
+    out_d2[c] = scratch[c].first;
+    out_index[c] = scratch[c].second;
+  }
+}
+
+}  // namespace fastgan::cpu

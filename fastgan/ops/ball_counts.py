@@ -1,0 +1,105 @@
+"""Counting how many balls contain each point, in tiles, exactly.
+
+A ball is a centre with a radius; a point is inside when its distance is strictly
+below the radius (the convention of `prdc`). The kernels never hold the
+queries x centres matrix: tiles of GEMM distances are compared with the radii,
+and pairs within the GEMM's rounding bound of a radius are recomputed exactly.
+"""
+import torch
+
+from ._dispatch import use_compiled
+from ._exact import exact_squared_distances
+from ._inputs import as_tensor, check_feature_pair, check_finite
+
+
+def ball_counts(query, centers, radii, inclusive=False, impl="auto"):
+    """For every query, the number of balls (centers[i], radii[i]) that contain it.
+
+    Args:
+        query: [Q, D] float32/float64 tensor or NumPy array.
+        centers: [C, D], same dtype and device.
+        radii: [C] non-negative radii (any float dtype; compared in float64).
+        inclusive: count d == radius as inside (default strict d < radius, as prdc).
+        impl: "auto", "compiled" or "reference".
+
+    Returns:
+        [Q] int64 counts.
+    """
+    query = as_tensor(query, "query")
+    centers = as_tensor(centers, "centers")
+    check_feature_pair(centers, "centers", query, "query")
+    thresholds = radii_to_thresholds(radii, centers.shape[0], centers.device, inclusive)
+    counts, _, _, _ = ball_statistics(centers, query, thresholds, impl=impl)
+    return counts
+
+
+def radii_to_thresholds(radii, count, device, inclusive=False):
+    """Float64 squared thresholds t with `inside <=> d^2 < t` for the given radii."""
+    radii = as_tensor(radii, "radii")
+    if radii.dim() != 1 or radii.shape[0] != count:
+        raise ValueError(f"radii must have one entry per centre ({count}), got shape {tuple(radii.shape)}")
+    if not radii.is_floating_point():
+        radii = radii.double()
+    check_finite(radii.reshape(-1, 1), "radii")
+    if bool((radii < 0).any()):
+        raise ValueError("radii must be non-negative")
+    thresholds = radii.to(device=device, dtype=torch.float64).square()
+    if inclusive:
+        thresholds = torch.nextafter(thresholds, torch.full_like(thresholds, float("inf")))
+    return thresholds.contiguous()
+
+
+def ball_statistics(x, y, x_thresholds, y_thresholds=None, realism_weights=None, impl="auto"):
+    """One pass over the x-y pairs (x: ball centres), all counts at once.
+
+    Args:
+        x: [N, D] centres; y: [M, D] points (same dtype/device; validated by callers).
+        x_thresholds: [N] float64 squared radii of the x-balls (strict).
+        y_thresholds: optional [M] float64 squared radii of y-balls around the y points.
+        realism_weights: optional [N] float64; realism[j] = max_i w_i / d^2(x_i, y_j) over w_i > 0.
+
+    Returns:
+        (y_in_x [M], x_ball_hits [N], x_in_y [N], realism [M] or empty), counts int64.
+    """
+    if use_compiled(impl, x.device):
+        return torch.ops.fastgan.ball_counts(x, y, x_thresholds, y_thresholds, realism_weights)
+    return _reference(x, y, x_thresholds, y_thresholds, realism_weights)
+
+
+def _reference(x, y, x_thresholds, y_thresholds=None, realism_weights=None):
+    """Plain-PyTorch definition on exact float64 squared distances (chunked over x)."""
+    y_in_x = torch.zeros(y.shape[0], dtype=torch.int64, device=x.device)
+    x_hits = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
+    x_in_y = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
+    realism = torch.zeros(y.shape[0] if realism_weights is not None else 0, dtype=torch.float64, device=x.device)
+    chunk = 1024
+    for start in range(0, x.shape[0], chunk):
+        stop = start + chunk
+        d2 = exact_squared_distances(x[start:stop], y)
+        inside = d2 < x_thresholds[start:stop, None]
+        y_in_x += inside.sum(0)
+        x_hits[start:stop] = inside.sum(1)
+        if y_thresholds is not None:
+            x_in_y[start:stop] = (d2 < y_thresholds[None, :]).sum(1)
+        if realism_weights is not None:
+            w = realism_weights[start:stop, None]
+            ratio = torch.where(w > 0, w / d2, torch.zeros_like(d2))
+            if ratio.shape[0]:
+                realism = torch.maximum(realism, ratio.max(0).values)
+    return y_in_x, x_hits, x_in_y, realism
+
+
+def _fake(x, y, x_thresholds, y_thresholds, realism_weights):
+    counts = lambda n: x.new_empty((n,), dtype=torch.int64)  # noqa: E731
+    realism = x.new_empty((y.shape[0] if realism_weights is not None else 0,), dtype=torch.float64)
+    return counts(y.shape[0]), counts(x.shape[0]), counts(x.shape[0]), realism
+
+
+def _register_fake():
+    from .. import _ext
+
+    if _ext.available():
+        torch.library.register_fake("fastgan::ball_counts")(_fake)
+
+
+_register_fake()
