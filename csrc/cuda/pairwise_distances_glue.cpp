@@ -8,18 +8,11 @@
 #include <torch/library.h>
 
 #include "fastgan/checks.h"
+#include "fastgan/cuda/operands.h"
 #include "fastgan/pairwise_distances.h"
 
 namespace fastgan::cuda {
 namespace {
-
-template <typename scalar_t>
-at::Tensor squared_norms(const at::Tensor& a, cudaStream_t stream) {
-  at::Tensor norms = at::empty({a.size(0)}, a.options().dtype(at::kDouble));
-  C10_CUDA_CHECK(launch_row_squared_norms<scalar_t>(a.data_ptr<scalar_t>(), a.size(0), a.size(1),
-                                                     norms.data_ptr<double>(), stream));
-  return norms;
-}
 
 template <typename scalar_t>
 at::Tensor distances(const at::Tensor& x_in, const at::Tensor& y_in, bool squared,
@@ -29,22 +22,16 @@ at::Tensor distances(const at::Tensor& x_in, const at::Tensor& y_in, bool square
   const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
   at::Tensor out = at::empty({n, m}, x.options());
   if (n == 0 || m == 0) return out;
-  cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   // Centre on the common mean so the GEMM cancels less (see distance_tiles.h).
-  at::Tensor mean = (x.sum(0, false, at::kDouble) + y.sum(0, false, at::kDouble)) /
-                    static_cast<double>(n + m);
-  mean = mean.to(x.scalar_type());
-  const at::Tensor xc = (x - mean).contiguous();
-  const at::Tensor yc = (y - mean).contiguous();
-  const at::Tensor xn = squared_norms<scalar_t>(xc, stream);
-  const at::Tensor yn = squared_norms<scalar_t>(yc, stream);
+  const Operands ops = prepare_operands<scalar_t>(x, y, false);
   {
     at::NoTF32Guard full_precision;
-    at::mm_out(out, xc, yc.t());
+    at::mm_out(out, ops.x_centred, ops.y_centred.t());
   }
   C10_CUDA_CHECK(launch_distance_epilogue<scalar_t>(
-      out.data_ptr<scalar_t>(), xn.data_ptr<double>(), yn.data_ptr<double>(),
-      x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), n, m, d, squared, refine_below, stream));
+      out.data_ptr<scalar_t>(), ops.x_norms.data_ptr<double>(), ops.y_norms.data_ptr<double>(),
+      x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), n, m, d, squared, refine_below,
+      c10::cuda::getCurrentCUDAStream()));
   return out;
 }
 

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "fastgan/error_bounds.h"
+
 namespace fastgan::cpu {
 
 // sum((a - b)^2) accumulated in float64; exact differences for float32 inputs.
@@ -152,20 +154,6 @@ void for_each_distance_tile(const DistanceOperands& ops, double refine_below, Ti
 }  // namespace fastgan::cpu
 
 namespace fastgan::cpu {
-
-// Bound on |approximate d^2 - exact d^2| for the GEMM form on centred operands,
-// as a multiple of (|x|^2 + |y|^2): the dot product of D terms in precision u is
-// off by at most gamma_{D+2} |x||y| <= gamma_{D+2} (|x|^2 + |y|^2) / 2 (doubled by
-// the factor 2 in -2 x.y), centring rounds each coordinate once (~4.2 u), and the
-// float64 norms add D * 2^-53. Pairs closer than this to a decision are settled
-// by an exact recomputation, so the decision never depends on GEMM rounding.
-template <typename scalar_t>
-double gemm_error_coefficient(int64_t d) {
-  const double u = std::is_same_v<scalar_t, float> ? std::ldexp(1.0, -24) : std::ldexp(1.0, -53);
-  const double terms = static_cast<double>(d + 2);
-  const double gamma = terms * u / (1.0 - terms * u);
-  return gamma + 4.2 * u + 4.0 * static_cast<double>(d + 1) * std::ldexp(1.0, -53);
-}
 
 // Gram tile of centred rows: gram[rows, cols] = xc[r0:r0+rows] . yc[c0:c0+cols]^T.
 // `buffer` must hold at least rows * cols elements; returns the tile's data.
