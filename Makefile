@@ -61,7 +61,13 @@ test: install check-cuda
 test-slow: install
 	$(PY) -m pytest -q -m slow
 
-bench: install
+BENCH_STAMP := $(VENV)/.fastgan-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install --no-build-isolation -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
 	mkdir -p benchmarks/results
 	$(PY) -m pytest benchmarks -q --benchmark-only \
 		--benchmark-json=benchmarks/results/bench-$$(date +%Y%m%d-%H%M%S).json
@@ -70,4 +76,4 @@ demo: install
 	$(VENV)/bin/fastgan demo
 
 clean:
-	rm -rf build *.egg-info fastgan/_C*.so $(STAMP) $(BUILT)
+	rm -rf build *.egg-info fastgan/_C*.so $(STAMP) $(BUILT) $(BENCH_STAMP)

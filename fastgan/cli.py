@@ -2,6 +2,7 @@
 
     fastgan info      what fastgan was built with and what it can use here
     fastgan demo      a short tour on generated data, with timings
+    fastgan prdc      precision, recall, density and coverage of two feature files
 
 Errors print one readable line (and what to do) on stderr and exit with a
 non-zero status, never a traceback.
@@ -29,6 +30,22 @@ def build_parser():
     demo.add_argument("--size", type=int, default=4000, help="samples per set (default 4000)")
     demo.add_argument("--dims", type=int, default=512, help="features per sample (default 512)")
     demo.set_defaults(run=_run_demo)
+
+    prdc = commands.add_parser(
+        "prdc",
+        help="precision/recall/density/coverage of two feature files (.npy/.npz)",
+        description="Improved precision/recall and density/coverage between REAL and FAKE feature sets, "
+        "with the numbers of the prdc package. Files are [N, D] arrays in .npy (memory-mapped, so larger "
+        "than memory works) or .npz. Example: fastgan prdc real.npy fake.npy -k 5 --json prdc.json",
+    )
+    prdc.add_argument("real", help="real features, .npy or .npz")
+    prdc.add_argument("fake", help="generated features, .npy or .npz")
+    prdc.add_argument("-k", "--nearest-k", type=int, default=5, help="k of the k-NN radii (default 5)")
+    prdc.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cpu)")
+    prdc.add_argument("--inclusive", action="store_true", help="count distance == radius as inside")
+    prdc.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
+    prdc.add_argument("--quiet", action="store_true", help="no progress bar")
+    prdc.set_defaults(run=_run_prdc)
     return parser
 
 
@@ -88,6 +105,33 @@ def _run_demo(args):
 
     run_demo(seed=args.seed, size=args.size, dims=args.dims)
     return EXIT_OK
+
+
+def _run_prdc(args):
+    from .metrics.prdc import prdc
+
+    scores = prdc(args.real, args.fake, nearest_k=args.nearest_k, inclusive=args.inclusive,
+                  device=args.device, verbose=not args.quiet)
+    for key in ("precision", "recall", "density", "coverage"):
+        print(f"{key:<10} {scores[key]:.6f}")
+    if args.json:
+        write_json(args.json, {"nearest_k": args.nearest_k, **scores})
+    return EXIT_OK
+
+
+def write_json(path, payload):
+    """Write `payload` as JSON, refusing to overwrite a directory; creates parent folders."""
+    import json
+    import os
+
+    if os.path.isdir(path):
+        raise ValueError(f"--json {path!r} is a directory; give a file name such as {os.path.join(path, 'results.json')}")
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -44,3 +44,28 @@ def run_demo(seed=0, size=4000, dims=512, out=print):
     for row in rows:
         out("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
     out("errors against a float64 reference on the first 500 x 500 pairs; d(x, x) should be exactly 0")
+    out("")
+    _prdc_table(real, fake, out)
+
+
+def _prdc_table(real, fake, out):
+    """PRDC of the two sets with fastgan, beside the prdc package when it is installed."""
+    import contextlib
+    import io
+
+    from .metrics import prdc
+
+    scores, fast_s = _timed(lambda: prdc(real, fake, nearest_k=5))
+    rows = [("PRDC (k=5)", "precision", "recall", "density", "coverage", "time (s)")]
+    rows.append(("fastgan.metrics.prdc",) + tuple(f"{scores[k]:.4f}" for k in ("precision", "recall", "density", "coverage")) + (f"{fast_s:.2f}",))
+    try:
+        from prdc import compute_prdc
+    except ImportError:
+        compute_prdc = None
+    if compute_prdc is not None and real.shape[0] <= 5000:
+        with contextlib.redirect_stdout(io.StringIO()):
+            theirs, slow_s = _timed(lambda: compute_prdc(real.numpy(), fake.numpy(), 5))
+        rows.append(("prdc package",) + tuple(f"{theirs[k]:.4f}" for k in ("precision", "recall", "density", "coverage")) + (f"{slow_s:.2f}",))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))

@@ -61,7 +61,8 @@ class FeatureSource:
         """Rows [start, stop) as a contiguous tensor of dtype on device."""
         part = self.data[start:stop]
         if isinstance(part, np.ndarray):
-            part = torch.from_numpy(np.ascontiguousarray(part))
+            # Memory-mapped chunks are read-only views: copy them into memory (torch needs writable arrays).
+            part = torch.from_numpy(np.ascontiguousarray(part) if part.flags.writeable else np.array(part))
         part = part.to(device=device, dtype=dtype).contiguous()
         try:
             check_finite(part, self.name)
