@@ -1,3 +1,4 @@
 """Functional metrics on features (and images, through fastgan.networks)."""
+from .lpips import lpips
 
-__all__ = []
+__all__ = ["lpips"]
