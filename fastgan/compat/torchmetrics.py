@@ -37,8 +37,8 @@ class LearnedPerceptualImagePatchSimilarity(nn.Module):
         self.normalize = normalize
         self.net = model if model is not None else LPIPS(net_type, pretrained=True)
         # Accumulated in float64 so long evaluations do not drift.
-        self.register_buffer("sum_scores", torch.zeros((), dtype=torch.float64))
-        self.register_buffer("total", torch.zeros((), dtype=torch.long))
+        self.register_buffer("sum_scores", torch.zeros((), dtype=torch.float64), persistent=False)
+        self.register_buffer("total", torch.zeros((), dtype=torch.long), persistent=False)
 
     def _scores(self, img1, img2):
         for name, img in (("img1", img1), ("img2", img2)):

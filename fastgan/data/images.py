@@ -238,4 +238,5 @@ def _to_chw_uint8(array, path):
         array = np.repeat(array, 3, axis=-1)
     elif channels == 4:
         array = array[..., :3]
-    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1), dtype=np.uint8))
+    # np.array copies: memory-mapped pages are read-only and must not outlive the map.
+    return torch.from_numpy(np.array(array.transpose(2, 0, 1), dtype=np.uint8, order="C"))

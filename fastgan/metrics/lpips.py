@@ -59,9 +59,9 @@ def _as_signed_unit(x, name, normalize):
     if not x.is_floating_point():
         raise TypeError(f"{name} must be float or uint8 images, got {x.dtype}")
     if x.numel() and not torch.compiler.is_compiling():
-        if not bool(torch.isfinite(x).all()):
+        if not bool(torch.isfinite(x.detach()).all()):
             raise ValueError(f"{name} contains NaN or Inf")
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = (float(v) for v in torch.aminmax(x.detach()))
         low = 0.0 if normalize else -1.0
         if lo < low - _RANGE_SLACK or hi > 1 + _RANGE_SLACK:
             expected = "[0,1] (normalize=True)" if normalize else "[-1,1]"

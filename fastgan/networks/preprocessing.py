@@ -41,7 +41,9 @@ def to_unit_float(images, name, device=None, dtype=torch.float32):
         raise TypeError(f"{name} must be uint8 (0..255) or float (0..1), got {images.dtype}")
     x = images.to(device=device, dtype=dtype)
     if x.numel() and not torch.compiler.is_compiling():
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+        if lo != lo or hi != hi:
+            raise ValueError(f"{name} contains NaN")
         if not (lo >= -_RANGE_SLACK and hi <= 1 + _RANGE_SLACK):
             raise ValueError(
                 f"float {name} must lie in [0,1], got values in [{lo:.4g}, {hi:.4g}]; "

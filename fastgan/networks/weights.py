@@ -283,12 +283,12 @@ def _sha256(path):
     return h.hexdigest()
 
 
-_VERIFIED = {}  # (path, size, mtime) -> True: hash each cached file once per process
+_VERIFIED = {}  # (path, size, mtime, expected) -> True: hash each cached file once per process
 
 
 def _verify(path, entry):
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_size, st.st_mtime_ns, entry.sha256.lower())
     if _VERIFIED.get(key):
         return
     digest = _sha256(path)
