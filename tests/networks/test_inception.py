@@ -31,12 +31,13 @@ def test_matches_pytorch_fid(inception, networks_ref, size):
     torch.testing.assert_close(out["logits_unbiased"], out["logits"] - inception.fc.bias, rtol=1e-5, atol=1e-5)
 
 
-def test_float_input_in_unit_range_equals_uint8(inception, networks_ref):
-    images = networks_ref["imgs64"][:1]
+def test_float_input_in_unit_range_equals_uint8():
+    net = seeded_inception(resize=None)
+    images = torch.randint(0, 256, (1, 3, 80, 80), generator=torch.Generator().manual_seed(2), dtype=torch.uint8)
     with torch.inference_mode():
-        a = inception(images)["pool3"]
-        b = inception(images.float() / 255)["pool3"]
-        c = inception(images.numpy())["pool3"]
+        a = net(images)["pool3"]
+        b = net(images.float() / 255)["pool3"]
+        c = net(images.numpy())["pool3"]
     torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(a, c, rtol=0, atol=0)
 
@@ -120,3 +121,15 @@ def test_gradients_reach_the_input():
     x = torch.rand(1, 3, 80, 80, requires_grad=True)
     net(x)["pool3"].sum().backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fused_copy_gives_the_same_features(networks_ref, channels_last):
+    net = seeded_inception()
+    fused = net.fused(channels_last=channels_last)
+    assert not any(k.endswith("running_var") for k in fused.state_dict())
+    assert any(k.endswith("running_var") for k in net.state_dict())  # the original is untouched
+    with torch.inference_mode():
+        out = fused(networks_ref["imgs299"][:1])
+    for key in ("pool3", "logits"):
+        assert relative_error(out[key], networks_ref[f"inception_{key}_299"][:1]) < TOL
