@@ -1,5 +1,4 @@
 """What VGG16Features and AlexNetFeatures share: a torchvision-named `features` stack with taps."""
-import torch
 from torch import nn
 
 from .preprocessing import as_image_batch
@@ -9,12 +8,13 @@ from .weights import load_into, resolve_state_dict
 class TappedFeatures(nn.Module):
     """``self.features`` is an ``nn.Sequential`` numbered like torchvision's ``features``.
 
-    Subclasses set ``TAPS`` (the index *after* each ReLU whose output LPIPS compares) and
+    Subclasses set ``MIN_SIZE``, ``TAPS`` (the index *after* each ReLU whose output LPIPS compares) and
     ``CHANNELS`` (those outputs' channel counts), build ``features`` and call ``_load``.
     """
 
     TAPS = ()
     CHANNELS = ()
+    MIN_SIZE = 1  # smallest image side for which every tap has at least one pixel
     PUBLISHED = ""
 
     def _load(self, weights):
@@ -32,6 +32,9 @@ class TappedFeatures(nn.Module):
 
     def taps(self, x):
         """The activations after each tapped ReLU, as a list of len(TAPS) tensors [N,C_i,H_i,W_i]."""
+        if min(x.shape[-2:]) < self.MIN_SIZE:
+            raise ValueError(f"{type(self).__name__} needs images of at least {self.MIN_SIZE}x{self.MIN_SIZE} "
+                             f"pixels, got {tuple(x.shape[-2:])}; upsample them first")
         outs = []
         start = 0
         for stop in self.TAPS:

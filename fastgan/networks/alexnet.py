@@ -18,6 +18,7 @@ class AlexNetFeatures(TappedFeatures):
 
     TAPS = (2, 5, 8, 10, 12)
     CHANNELS = (64, 192, 384, 256, 256)
+    MIN_SIZE = 31
     PUBLISHED = "torchvision-alexnet"
 
     def __init__(self, weights="torchvision"):

@@ -21,6 +21,7 @@ class VGG16Features(TappedFeatures):
 
     TAPS = (4, 9, 16, 23, 30)
     CHANNELS = (64, 128, 256, 512, 512)
+    MIN_SIZE = 16
     PUBLISHED = "torchvision-vgg16"
 
     def __init__(self, weights="torchvision"):

@@ -52,3 +52,12 @@ def test_loads_a_torchvision_style_checkpoint_ignoring_the_classifier(net, tmp_p
 def test_backbone_of_the_other_network_is_rejected():
     with pytest.raises(ValueError, match="does not fit AlexNetFeatures"):
         AlexNetFeatures(weights=VGG16Features(weights=None).state_dict())
+
+
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_smallest_input_works_and_smaller_is_a_clear_error(net):
+    model = NETS[net](weights=None)
+    size = model.MIN_SIZE
+    assert all(t.shape[-1] >= 1 for t in model.taps(torch.zeros(1, 3, size, size)))
+    with pytest.raises(ValueError, match=f"at least {size}x{size}"):
+        model.taps(torch.zeros(1, 3, size - 1, size + 5))
