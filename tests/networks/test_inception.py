@@ -45,10 +45,10 @@ def test_float_input_in_unit_range_equals_uint8():
 def test_batch_size_does_not_change_features():
     # No resizing at 83x83 keeps this cheap; batch composition must not leak between images.
     net = seeded_inception(resize=None)
-    images = torch.randint(0, 256, (5, 3, 83, 83), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+    images = torch.randint(0, 256, (3, 3, 83, 83), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
     with torch.inference_mode():
         whole = net(images)["pool3"]
-        parts = torch.cat([net(images[:1])["pool3"], net(images[1:4])["pool3"], net(images[4:])["pool3"]])
+        parts = torch.cat([net(images[:1])["pool3"], net(images[1:])["pool3"]])
     assert relative_error(parts, whole) < 1e-5
     # Distinct images give distinct features (the network is not degenerate).
     assert relative_error(whole[0], whole[1]) > 1e-2
@@ -59,7 +59,8 @@ def test_float64_network_agrees_with_float32():
     net64 = FIDInceptionV3(weights=None, resize=None)
     net64.load_state_dict(net32.state_dict())
     net64.double()
-    images = torch.randint(0, 256, (2, 3, 80, 80), generator=torch.Generator().manual_seed(4), dtype=torch.uint8)
+    # float64 convolutions have no fast CPU path: one small image.
+    images = torch.randint(0, 256, (1, 3, 75, 75), generator=torch.Generator().manual_seed(4), dtype=torch.uint8)
     with torch.inference_mode():
         a, b = net32(images)["pool3"], net64(images)["pool3"]
     assert b.dtype == torch.float64
@@ -118,15 +119,14 @@ def test_small_images_without_resize_are_rejected():
 
 def test_gradients_reach_the_input():
     net = seeded_inception(resize=None)
-    x = torch.rand(1, 3, 80, 80, requires_grad=True)
+    x = torch.rand(1, 3, 75, 75, requires_grad=True)
     net(x)["pool3"].sum().backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
 
 
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_fused_copy_gives_the_same_features(networks_ref, channels_last):
+def test_fused_copy_gives_the_same_features(networks_ref):
     net = seeded_inception()
-    fused = net.fused(channels_last=channels_last)
+    fused = net.fused(channels_last=True)
     assert not any(k.endswith("running_var") for k in fused.state_dict())
     assert any(k.endswith("running_var") for k in net.state_dict())  # the original is untouched
     with torch.inference_mode():
