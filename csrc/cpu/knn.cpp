@@ -114,7 +114,6 @@ void knn_self_kernel(const at::Tensor& x, int64_t k, int64_t extra, at::Tensor& 
         const auto [a, b] = pairs[p];
         const int64_t r0 = a * tile, rows = tile_rows(a), c0 = b * tile, cols = tile_rows(b);
         const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer);
-        offer_tile(heaps, gram, r0, rows, c0, cols, norms, norms, coefficient, false, false);
         offer_tile(heaps, gram, r0, rows, c0, cols, norms, norms, coefficient, false, true);
       }
     });

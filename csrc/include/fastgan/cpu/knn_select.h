@@ -80,13 +80,23 @@ class CandidateHeaps {
   std::vector<double> rejected_lower_;
 };
 
-// Offer every pair of one Gram tile to the query-side heaps (rows of the tile
-// are queries). `skip_self` drops pairs with equal global indices.
+// Offer one approximate pair to query `q`'s heap (reference `index`).
+inline void offer_pair(CandidateHeaps& heaps, int64_t q, double approx, double lower,
+                       int64_t index) {
+  if (approx <= heaps.worst_approx(q)) {
+    heaps.offer(q, approx, lower, index);
+  } else {
+    heaps.reject(q, lower);
+  }
+}
+
+// Offer every pair of one Gram tile [rows, cols] to the heaps. Rows are queries;
+// with `symmetric`, columns are queries too (a tile of a set against itself
+// serves both sides). `skip_self` drops pairs with equal global indices.
 template <typename scalar_t>
 inline void offer_tile(CandidateHeaps& heaps, const scalar_t* gram, int64_t r0, int64_t rows,
                        int64_t c0, int64_t cols, const double* xn, const double* yn,
-                       double error_coefficient, bool skip_self, bool transpose) {
-  // transpose: the tile is [cols-side queries x rows-side refs] read column-wise.
+                       double error_coefficient, bool skip_self, bool symmetric) {
   for (int64_t i = 0; i < rows; ++i) {
     const double norm_i = xn[r0 + i];
     for (int64_t j = 0; j < cols; ++j) {
@@ -94,17 +104,8 @@ inline void offer_tile(CandidateHeaps& heaps, const scalar_t* gram, int64_t r0, 
       const double norm_sum = norm_i + yn[c0 + j];
       const double approx = norm_sum - 2.0 * static_cast<double>(gram[i * cols + j]);
       const double lower = approx - error_coefficient * norm_sum;
-      if (transpose) {
-        if (approx <= heaps.worst_approx(c0 + j)) {
-          heaps.offer(c0 + j, approx, lower, r0 + i);
-        } else {
-          heaps.reject(c0 + j, lower);
-        }
-      } else if (approx <= heaps.worst_approx(r0 + i)) {
-        heaps.offer(r0 + i, approx, lower, c0 + j);
-      } else {
-        heaps.reject(r0 + i, lower);
-      }
+      offer_pair(heaps, r0 + i, approx, lower, c0 + j);
+      if (symmetric) offer_pair(heaps, c0 + j, approx, lower, r0 + i);
     }
   }
 }
