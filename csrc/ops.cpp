@@ -57,7 +57,7 @@ TORCH_LIBRARY(fastgan, m) {
   //   y_in_x [M]      #i with d2(x_i, y_j) < x_threshold[i]
   //   x_ball_hits [N] #j with d2(x_i, y_j) < x_threshold[i]
   //   x_in_y [N]      #j with d2(x_i, y_j) < y_threshold[j] (zeros without y_threshold)
-  //   realism [M]     max_i realism_weight[i] / d2(x_i, y_j) (empty without weights)
+  //   realism [M]     max_i realism_weight[i] / d2(x_i, y_j), exact (empty without weights)
   // Thresholds are float64 squared radii; membership is strict.
   m.def("ball_counts(Tensor x, Tensor y, Tensor x_threshold, Tensor? y_threshold, "
         "Tensor? realism_weight) -> (Tensor, Tensor, Tensor, Tensor)");

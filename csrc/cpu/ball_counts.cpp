@@ -17,6 +17,7 @@ namespace {
 
 constexpr int64_t kTileRows = 256;   // x rows per Gram tile
 constexpr int64_t kTileCols = 256;   // y rows per Gram tile
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 // -1: certainly outside, 1: certainly inside, 0: too close to call.
 inline int classify(double approx, double error, double threshold) {
@@ -97,9 +98,15 @@ void count_balls(const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_t
               if (in_other > 0) ++my_in_y[gi];
             }
             if (w != nullptr && w[gi] > 0.0) {
-              const double dist2 = approx > 0.0 ? approx : 0.0;
-              const double ratio = dist2 > 0.0 ? w[gi] / dist2 : std::numeric_limits<double>::infinity();
-              if (ratio > realism[gj]) realism[gj] = ratio;
+              // Only a pair that might beat the best so far is recomputed exactly,
+              // so the maximum is exact (and independent of tiling) at little cost.
+              const double low = approx - error;
+              const double best_possible = low > 0.0 ? w[gi] / low : kInfinity;
+              if (best_possible > realism[gj]) {
+                const double d2 = exact_d2();
+                const double ratio = d2 > 0.0 ? w[gi] / d2 : kInfinity;
+                if (ratio > realism[gj]) realism[gj] = ratio;
+              }
             }
           }
         }

@@ -66,9 +66,15 @@ __global__ void ball_tile_kernel(const scalar_t* __restrict__ gram,
       if (in_other) atomicAdd(x_in_y + gi, 1ull);
     }
     if (realism_weight != nullptr && realism_weight[gi] > 0.0) {
-      const double dist2 = approx > 0.0 ? approx : 0.0;
-      const double ratio = dist2 > 0.0 ? realism_weight[gi] / dist2 : INFINITY;
-      atomic_max_nonnegative(realism_bits + gj, ratio);
+      // Recompute exactly only the pairs that might beat the current maximum.
+      const double low = approx - error;
+      const double best_possible = low > 0.0 ? realism_weight[gi] / low : INFINITY;
+      const double current = __longlong_as_double(
+          static_cast<long long>(*reinterpret_cast<volatile unsigned long long*>(realism_bits + gj)));
+      if (best_possible > current) {
+        if (exact < 0.0) exact = exact_squared_distance(x + gi * d, y + gj * d, d);
+        atomic_max_nonnegative(realism_bits + gj, exact > 0.0 ? realism_weight[gi] / exact : INFINITY);
+      }
     }
   }
 }

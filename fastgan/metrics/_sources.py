@@ -64,10 +64,7 @@ class FeatureSource:
             # Memory-mapped chunks are read-only views: copy them into memory (torch needs writable arrays).
             part = torch.from_numpy(np.ascontiguousarray(part) if part.flags.writeable else np.array(part))
         part = part.to(device=device, dtype=dtype).contiguous()
-        try:
-            check_finite(part, self.name)
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("row ", f"row {start} + ")) from None
+        check_finite(part, self.name, row_offset=start)
         return part
 
 

@@ -49,6 +49,7 @@ def prdc(real, fake, nearest_k=5, inclusive=False, per_sample=False, device=None
     real_set = FeatureSource(real, "real")
     fake_set = FeatureSource(fake, "fake")
     _check_sets(real_set, fake_set, nearest_k)
+    nearest_k = int(nearest_k)
     device = torch.device(device) if device is not None else _default_device(real_set, fake_set)
     # prdc (scikit-learn) works in float32 only when both sets are float32.
     dtype = torch.float32 if real_set.is_float32 and fake_set.is_float32 else torch.float64
@@ -134,6 +135,12 @@ def float32_sqrt_threshold(radius32):
     """For float32 radii r, the float64 t such that sqrt32(fl32(x)) < r <=> x < t, for x >= 0."""
     r = np.asarray(radius32, dtype=np.float32)
     inf32 = np.float32(np.inf)
+    # sqrt of the predecessor of 0 is NaN (compares False), which is the right answer there.
+    with np.errstate(invalid="ignore"):
+        return _sqrt_threshold(r, inf32)
+
+
+def _sqrt_threshold(r, inf32):
     # s: the smallest float32 whose float32 sqrt reaches r (start near r^2, then step).
     s = (r.astype(np.float64) ** 2).astype(np.float32)
     for _ in range(64):

@@ -26,8 +26,8 @@ def check_feature_matrix(t, name):
     check_finite(t, name)
 
 
-def check_finite(t, name):
-    """Raise ValueError naming the first bad row if `t` holds NaN or Inf.
+def check_finite(t, name, row_offset=0):
+    """Raise ValueError naming the first bad row (plus row_offset) if `t` holds NaN or Inf.
 
     Skipped while torch.compile traces: a data-dependent branch would break the graph.
     """
@@ -35,7 +35,7 @@ def check_finite(t, name):
         return
     if t.numel() and not bool(torch.isfinite(t).all()):
         bad = (~torch.isfinite(t)).reshape(t.shape[0], -1).any(dim=1).nonzero()
-        raise ValueError(f"{name} contains NaN or Inf (first in row {int(bad[0])}); remove or fix those samples")
+        raise ValueError(f"{name} contains NaN or Inf (first in row {row_offset + int(bad[0])}); remove or fix those samples")
 
 
 def check_feature_pair(x, x_name, y, y_name):

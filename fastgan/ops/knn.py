@@ -6,6 +6,7 @@ and prove, with a rounding bound on the GEMM, that no rejected point could be
 closer than the k-th; queries that cannot be proven (near-ties beyond the
 candidate list) are settled by an exact scan. Memory grows with N * (k + extra).
 """
+import numpy as np
 import torch
 
 from ._dispatch import use_compiled
@@ -39,6 +40,7 @@ def knn(query, ref=None, k=5, exclude_self=False, float64_squared=False, impl="a
     if exclude_self and ref is not query and not (ref.shape == query.shape and torch.equal(ref, query)):
         raise ValueError("exclude_self=True needs ref to be the query set itself (pass ref=None)")
     _check_k(k, ref.shape[0] - (1 if exclude_self else 0), "ref" if not exclude_self else "query (minus itself)")
+    k = int(k)
     if use_compiled(impl, query.device):
         if exclude_self:
             d2, index = torch.ops.fastgan.knn_self(query, int(k), EXTRA_CANDIDATES)
@@ -66,13 +68,15 @@ def knn_radii(x, k, float64_squared=False, impl="auto"):
     """
     x = as_tensor(x, "x")
     check_feature_matrix(x, "x")
+    _check_k(k, x.shape[0] - 1, "x (minus itself)")
+    k = int(k)
     d2, _ = knn(x, None, k, exclude_self=True, float64_squared=True, impl=impl)
     radii2 = d2[:, k - 1].contiguous()
     return radii2 if float64_squared else radii2.sqrt().to(x.dtype)
 
 
 def _check_k(k, available, name):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if k > available:
         raise ValueError(

@@ -248,12 +248,6 @@ def test_chunks_of_k_plus_one_rows(dtype, rng):
     assert {key: whole[key] for key in KEYS} == _package(real, fake, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (csrc/cpu/ball_counts.cpp, via metrics.prdc per_sample): realism divides by the unrefined "
-    "GEMM d^2, so it changes with chunk_bytes (up to 5x for duplicates in float32, values crossing 1) "
-    "and a fake equal to a real gets a finite realism instead of inf",
-)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_realism_is_exact_and_chunk_independent(dtype, rng):
     real = rng.standard_normal((200, 8)).astype(dtype)
@@ -352,9 +346,8 @@ def test_non_finite_fake_names_the_set_and_row(bad, chunk_bytes, rng):
     fake[200, 2] = bad
     with pytest.raises(ValueError, match="fake contains NaN or Inf") as info:
         prdc(real, fake, nearest_k=3, chunk_bytes=chunk_bytes)
-    # "row 200", or "row <chunk start> + <offset>" when streaming.
-    parts = re.search(r"row (\d+)(?: \+ (\d+))?", str(info.value)).groups()
-    assert sum(int(p) for p in parts if p is not None) == 200
+    # The global row, also when streaming in chunks.
+    assert "row 200)" in str(info.value)
 
 
 def test_non_finite_real_is_a_clear_error(rng):
@@ -364,23 +357,12 @@ def test_non_finite_real_is_a_clear_error(rng):
         prdc(real, rng.standard_normal((50, 4)), nearest_k=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (fastgan/metrics/prdc.py: prdc -> kth_neighbour_squared): nearest_k=np.int64(5) passes "
-    "_check_sets but min(k, ...) stays np.int64 and fastgan.ops.knn rejects it "
-    "('k must be a positive integer, got np.int64(5)'); the prdc package accepts NumPy integers",
-)
 def test_numpy_integer_k_is_accepted(rng):
     real = rng.standard_normal((40, 3)).astype(np.float32)
     fake = rng.standard_normal((30, 3)).astype(np.float32)
     assert _ours(real, fake, np.int64(5)) == _package(real, fake, np.int64(5))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (fastgan/metrics/prdc.py: float32_sqrt_threshold): a zero float32 radius (duplicate "
-    "samples) makes np.sqrt(nextafter(0, -inf)) emit 'RuntimeWarning: invalid value encountered in sqrt'",
-)
 def test_duplicate_samples_do_not_warn():
     real = np.zeros((10, 2), dtype=np.float32)
     real[5:] = 1.0

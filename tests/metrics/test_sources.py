@@ -103,6 +103,4 @@ def test_non_finite_rows_are_named_on_load():
     assert source.load(0, 5, torch.float32, torch.device("cpu")).shape == (5, 3)
     with pytest.raises(ValueError, match="fake contains NaN or Inf") as info:
         source.load(5, 10, torch.float32, torch.device("cpu"))
-    # "row 8", or "row <chunk start> + <offset>".
-    parts = re.search(r"row (\d+)(?: \+ (\d+))?", str(info.value)).groups()
-    assert sum(int(p) for p in parts if p is not None) == 8
+    assert "row 8)" in str(info.value)

@@ -113,11 +113,6 @@ def test_statistics_without_optional_outputs(gen):
     assert bool((x_in_y == 0).all()) and realism.shape == (0,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (csrc/cpu/ball_counts.cpp): realism uses the unrefined float32 GEMM d^2, ~27% off "
-    "the exact reference for near-duplicate points; counts are refined, realism is not",
-)
 def test_realism_of_near_duplicates_float32(gen):
     # realism[j] = max_i w_i / d^2(x_i, y_j): for a fake a hair away from a real
     # point, d^2 is tiny next to the norms, so the GEMM form of d^2 loses its digits.
@@ -130,11 +125,6 @@ def test_realism_of_near_duplicates_float32(gen):
     torch.testing.assert_close(got, want, rtol=1e-5, atol=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (csrc/cpu/ball_counts.cpp): realism divides by the unrefined GEMM d^2, so a point "
-    "identical to a centre gets a large finite realism (~1e6 in float32) instead of inf",
-)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_realism_of_duplicates(dtype, gen):
     x = (torch.randint(-64, 64, (300, 12), generator=gen).double() / 8).to(dtype)
