@@ -32,7 +32,17 @@ FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
 def gradient_penalty(
-    critic, real, fake, weight=10.0, center=1.0, alpha=None, *, one_sided=False, generator=None, impl="auto"
+    critic,
+    real,
+    fake,
+    weight=10.0,
+    center=1.0,
+    alpha=None,
+    *,
+    one_sided=False,
+    generator=None,
+    check_inputs=True,
+    impl="auto",
 ):
     """WGAN-GP's gradient penalty ``weight * E[(||grad D(x_hat)||_2 - center)^2]``.
 
@@ -48,7 +58,10 @@ def gradient_penalty(
         alpha: per-sample interpolation weights in [0, 1]: a float, or a tensor with
             B values ([B] or [B, 1, 1, 1]); drawn from U(0, 1) per sample when None.
         one_sided: penalise only norms above `center`: ``E[max(0, ||g|| - c)^2]``.
-        generator: torch.Generator for drawing alpha (CPU generators only for CPU tensors).
+        generator: torch.Generator for drawing alpha (a CPU generator works for any device).
+        check_inputs: scan real, fake and a given alpha for NaN/Inf and range errors.
+            On a GPU each scan waits for the device; a hot training loop that
+            validated its data elsewhere may pass False.
         impl: "auto" (compiled kernels when built), "compiled" or "reference".
 
     Returns:
@@ -60,10 +73,10 @@ def gradient_penalty(
         samples, alpha outside [0, 1], negative center, critic outputs that are
         not one score per sample or do not depend on the input.
     """
-    real, fake = _check_pair(real, fake)
+    real, fake = _check_pair(real, fake, check_inputs)
     center = _check_center(center)
     weight = _check_weight(weight, "weight")
-    alpha = _alpha(alpha, real, generator)
+    alpha = _alpha(alpha, real, generator, check_inputs)
     if not use_compiled(impl, real.device):
         return _reference(critic, real, fake, weight, center, alpha, one_sided=one_sided)
     with torch.enable_grad():
@@ -77,7 +90,7 @@ def gradient_penalty(
     return penalty
 
 
-def r1_penalty(critic, real, gamma=10.0, *, impl="auto"):
+def r1_penalty(critic, real, gamma=10.0, *, check_inputs=True, impl="auto"):
     """StyleGAN's R1 penalty ``gamma / 2 * E[||grad D(real)||_2^2]`` on real samples.
 
     Args:
@@ -85,12 +98,13 @@ def r1_penalty(critic, real, gamma=10.0, *, impl="auto"):
         real: [B, ...] float32/float64 tensor (or NumPy array). If it requires grad the
             gradient is taken at it as is; otherwise at a detached copy.
         gamma: the R1 weight (StyleGAN2 uses dataset-dependent values, e.g. 10).
+        check_inputs: scan real for NaN/Inf (see `gradient_penalty`).
         impl: "auto", "compiled" or "reference".
 
     Returns:
         A 0-dim tensor, differentiable in the critic's parameters.
     """
-    real = _check_samples(as_tensor(real, "real"), "real")
+    real = _check_samples(as_tensor(real, "real"), "real", check_inputs)
     gamma = _check_weight(gamma, "gamma")
     if not use_compiled(impl, real.device):
         return _reference_r1(critic, real, gamma)
@@ -180,18 +194,33 @@ def _input_gradient(critic, x):
     return grads
 
 
-def _check_samples(t, name):
+def _check_samples(t, name, scan=True):
     if t.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {t.dtype}; cast it first, e.g. {name}.float()")
     if t.dim() < 1 or t.shape[0] == 0:
         raise ValueError(f"{name} must be a batch [B, ...] with at least one sample, got shape {tuple(t.shape)}")
-    check_finite(t.detach(), name)
+    if scan:
+        _check_finite_fast(t.detach(), name)
     return t
 
 
-def _check_pair(real, fake):
-    real = _check_samples(as_tensor(real, "real"), "real")
-    fake = _check_samples(as_tensor(fake, "fake"), "fake")
+def _check_finite_fast(t, name):
+    """check_finite's contract, with one vectorised aminmax pass on the common clean path.
+
+    torch.isfinite is a slow elementwise pass on the CPU (~2 ns per value, 10x a
+    reduction); aminmax propagates NaN and shows +-Inf, so finite extremes mean a
+    finite tensor. Only a failing tensor takes check_finite's path, for its message.
+    """
+    if torch.compiler.is_compiling() or t.numel() == 0:
+        return
+    lo, hi = torch.aminmax(t)
+    if not bool(torch.isfinite(torch.stack([lo, hi])).all()):
+        check_finite(t, name)
+
+
+def _check_pair(real, fake, scan=True):
+    real = _check_samples(as_tensor(real, "real"), "real", scan)
+    fake = _check_samples(as_tensor(fake, "fake"), "fake", scan)
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
     if real.dtype != fake.dtype:
@@ -215,7 +244,7 @@ def _check_weight(value, name):
     return value
 
 
-def _alpha(alpha, real, generator):
+def _alpha(alpha, real, generator, scan=True):
     """Per-sample interpolation weights as a [B] tensor of real's dtype and device."""
     batch = real.shape[0]
     if alpha is None:
@@ -229,7 +258,7 @@ def _alpha(alpha, real, generator):
     elif alpha.numel() != batch or (alpha.dim() > 0 and alpha.shape[0] != batch):
         raise ValueError(f"alpha must hold one value per sample ([{batch}] or [{batch}, 1, ...]), got shape {tuple(alpha.shape)}")
     alpha = alpha.reshape(batch).to(dtype=real.dtype, device=real.device)
-    if not torch.compiler.is_compiling() and not bool(((alpha >= 0) & (alpha <= 1)).all()):
+    if scan and not torch.compiler.is_compiling() and not bool(((alpha >= 0) & (alpha <= 1)).all()):
         raise ValueError("alpha must lie in [0, 1] (it interpolates between real and fake samples)")
     return alpha
 

@@ -302,3 +302,17 @@ def test_kernels_check_their_own_arguments():
         torch.ops.fastgan.gradient_penalty_norms(torch.zeros(2, 3), 1.0, -1.0, False)
     with pytest.raises(RuntimeError, match="float32 or float64"):
         torch.ops.fastgan.gradient_penalty_norms(torch.zeros(2, 3, dtype=torch.int32), 1.0, 1.0, False)
+
+
+def test_check_inputs_false_skips_only_the_scans(gen):
+    real, fake, alpha = _batch((3, 4), torch.float64, "cpu", gen)
+    critic = _mlp_critic(4, "cpu")
+    checked = gradient_penalty(critic, real, fake, alpha=alpha)
+    torch.testing.assert_close(gradient_penalty(critic, real, fake, alpha=alpha, check_inputs=False), checked)
+    real[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        gradient_penalty(critic, real, fake, alpha=alpha)
+    # Unchecked NaN input propagates to a NaN penalty, never to a plausible number.
+    assert torch.isnan(gradient_penalty(critic, real, fake, alpha=alpha, check_inputs=False))
+    with pytest.raises(ValueError, match="same shape"):  # shape checks stay on
+        gradient_penalty(critic, real, fake[:2], check_inputs=False)

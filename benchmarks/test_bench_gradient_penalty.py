@@ -1,0 +1,176 @@
+"""WGAN-GP critic steps: fastgan's fused gradient penalty beside the textbook formulation.
+
+The anchor is the textbook penalty (interpolate, torch.autograd.grad(..., inputs=x_hat,
+create_graph=True), torch's norm). Groups:
+
+- "critic step": one WGAN-GP critic step (DCGAN-sized critic for 32x32 images, batch
+  64: forward on real and fake, penalty, backward, Adam step) with the textbook
+  penalty, the fused one, an inner gradient that also builds weight gradients (what
+  `out.backward(create_graph=True)` does), lazy regularisation every k steps (time per
+  step, averaged over a period of k steps), and no penalty at all (the floor).
+- "penalty arithmetic": the penalty's elementwise chain alone on a [64, 3*32*32]
+  gradient (forward + backward), where the fusion is all there is.
+
+`python benchmarks/test_bench_gradient_penalty.py` prints a torch.profiler breakdown of
+one critic step instead (where the time goes).
+"""
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from _harness import RESULTS, peak_memory_mb, record
+
+import fastgan
+from fastgan.losses import LazyRegularizer
+from fastgan.ops import gradient_penalty, penalty_from_gradients
+from fastgan.ops.gradient_penalty import _reference, _reference_from_gradients
+
+BATCH, CHANNELS, SIZE = 64, 3, 32
+DEVICES = ["cpu"] + (["cuda"] if fastgan.has_cuda() else [])
+
+
+def dcgan_critic():
+    """DCGAN's discriminator for 32x32 images without batch norm (WGAN-GP forbids it)."""
+    return nn.Sequential(
+        nn.Conv2d(CHANNELS, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 256, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(256, 1, 4, 1, 0),
+        nn.Flatten(),
+    )
+
+
+def textbook_with_weight_grads(critic, real, fake):
+    """The textbook penalty, but the inner gradient also builds every weight gradient."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, dtype=real.dtype, device=real.device)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    out = critic(x_hat)
+    params = [p for p in critic.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(out, [x_hat] + params, torch.ones_like(out), create_graph=True)[0]
+    return 10.0 * (grads.flatten(1).norm(dim=1) - 1).square().mean()
+
+
+PENALTIES = {
+    "textbook autograd.grad(inputs=x_hat)": lambda critic, real, fake: _reference(critic, real, fake),
+    "fastgan fused": gradient_penalty,
+    "inner grad incl. weight grads": textbook_with_weight_grads,
+    "no penalty (floor)": None,
+}
+
+
+class CriticStep:
+    """One WGAN-GP critic update with a given penalty function (or none)."""
+
+    def __init__(self, device, penalty):
+        torch.manual_seed(0)
+        self.critic = dcgan_critic().to(device)
+        self.opt = torch.optim.Adam(self.critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
+        gen = torch.Generator().manual_seed(1)
+        self.real = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=gen).to(device)
+        self.fake = torch.randn(BATCH, CHANNELS, SIZE, SIZE, generator=gen).to(device)
+        self.penalty = penalty
+        self.device = device
+
+    def __call__(self):
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.critic(self.fake).mean() - self.critic(self.real).mean()
+        if self.penalty is not None:
+            loss = loss + self.penalty(self.critic, self.real, self.fake)
+        loss.backward()
+        self.opt.step()
+        if self.device == "cuda":
+            torch.cuda.synchronize()
+
+
+def _record_per_step(benchmark, group, impl, peak, steps, anchor=False):
+    """Record a case whose timed unit is `steps` critic steps, as time per step."""
+    record(benchmark, group, impl, peak, anchor=anchor)
+    RESULTS[group][impl]["median_s"] /= steps
+    benchmark.extra_info["steps_per_round"] = steps
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("impl", list(PENALTIES))
+def test_critic_step(benchmark, impl, device):
+    step = CriticStep(device, PENALTIES[impl])
+    step()  # warm up allocator and kernels
+    _, peak = peak_memory_mb(step)
+    benchmark.group = f"WGAN-GP critic step {device} {BATCH}x{CHANNELS}x{SIZE}x{SIZE}"
+    benchmark.pedantic(step, rounds=5, warmup_rounds=1)
+    record(benchmark, benchmark.group, impl, peak, anchor=impl.startswith("textbook"))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("every", [4, 8])
+def test_critic_step_lazy(benchmark, every, device):
+    reg = LazyRegularizer(gradient_penalty, every=every)
+    step = CriticStep(device, reg)
+
+    def period():
+        for _ in range(every):
+            step()
+
+    step()
+    _, peak = peak_memory_mb(period)
+    benchmark.group = f"WGAN-GP critic step {device} {BATCH}x{CHANNELS}x{SIZE}x{SIZE}"
+    benchmark.pedantic(period, rounds=3, warmup_rounds=0)
+    _record_per_step(benchmark, benchmark.group, f"fastgan fused, lazy every {every}", peak, every)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("impl", ["textbook norm chain", "fastgan fused"])
+def test_penalty_arithmetic(benchmark, impl, device):
+    gen = torch.Generator().manual_seed(2)
+    grads = torch.randn(BATCH, CHANNELS * SIZE * SIZE, generator=gen).to(device).requires_grad_()
+
+    def run():
+        if impl == "fastgan fused":
+            penalty, _ = penalty_from_gradients(grads, 10.0, 1.0)
+        else:
+            penalty, _ = _reference_from_gradients(grads, 10.0, 1.0, False)
+        (g,) = torch.autograd.grad(penalty, grads)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return g
+
+    _, peak = peak_memory_mb(run)
+    benchmark.group = f"penalty arithmetic (norms + penalty + backward) {device} {BATCH}x{CHANNELS * SIZE * SIZE}"
+    benchmark.pedantic(run, rounds=50, warmup_rounds=5)
+    record(benchmark, benchmark.group, impl, peak, anchor=impl.startswith("textbook"))
+
+
+def profile_breakdown(device="cpu", steps=3):
+    """Print where one critic step's time goes, per labelled phase and per op."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    for name in ("textbook autograd.grad(inputs=x_hat)", "fastgan fused", "inner grad incl. weight grads"):
+        step = CriticStep(device, PENALTIES[name])
+        penalty = step.penalty
+
+        def labelled():
+            step.opt.zero_grad(set_to_none=True)
+            with record_function("1 critic forward real+fake"):
+                loss = step.critic(step.fake).mean() - step.critic(step.real).mean()
+            with record_function("2 penalty forward (interp + critic + inner grad + norms)"):
+                loss = loss + penalty(step.critic, step.real, step.fake)
+            with record_function("3 outer backward (incl. double backward)"):
+                loss.backward()
+            with record_function("4 optimiser step"):
+                step.opt.step()
+
+        labelled()
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+        with profile(activities=activities) as prof:
+            for _ in range(steps):
+                labelled()
+        print(f"\n=== {name} ({device}, {steps} steps) ===")
+        print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=18))
+
+
+if __name__ == "__main__":
+    profile_breakdown(sys.argv[1] if len(sys.argv) > 1 else "cpu")
