@@ -11,8 +11,9 @@ create_graph=True), torch's norm). Groups:
 - "penalty arithmetic": the penalty's elementwise chain alone on a [64, 3*32*32]
   gradient (forward + backward), where the fusion is all there is.
 
-`python benchmarks/test_bench_gradient_penalty.py` prints a torch.profiler breakdown of
-one critic step instead (where the time goes).
+`python benchmarks/test_bench_gradient_penalty.py [cpu|cuda]` prints a torch.profiler
+breakdown of a critic step instead (where the time goes); adding `interleaved` times
+the cases alternately, round by round, which resists a shared machine's drifting load.
 """
 import sys
 
@@ -144,7 +145,7 @@ def test_penalty_arithmetic(benchmark, impl, device):
     record(benchmark, benchmark.group, impl, peak, anchor=impl.startswith("textbook"))
 
 
-def profile_breakdown(device="cpu", steps=3):
+def profile_breakdown(device="cpu", steps=2):
     """Print where one critic step's time goes, per labelled phase and per op."""
     from torch.profiler import ProfilerActivity, profile, record_function
 
@@ -169,8 +170,48 @@ def profile_breakdown(device="cpu", steps=3):
             for _ in range(steps):
                 labelled()
         print(f"\n=== {name} ({device}, {steps} steps) ===")
-        print(prof.key_averages().table(sort_by="cpu_time_total", row_limit=18))
+        averages = prof.key_averages()
+        print(averages.table(sort_by="cpu_time_total", row_limit=14))
+        # The fused ops' own share (the textbook's elementwise chain shares op names
+        # with the optimiser and autograd, so the "penalty arithmetic" group measures it).
+        for e in sorted(averages, key=lambda e: -e.cpu_time_total):
+            if e.key.startswith("fastgan::"):
+                print(f"  {e.key:<45} {e.cpu_time_total / steps / 1e3:8.3f} ms per step ({e.count // steps} calls)")
+
+
+def interleaved_comparison(device="cpu", rounds=12, lazy=(4, 8)):
+    """Median time per critic step, the cases alternating round by round.
+
+    On a shared machine the load drifts over the minutes a sequential benchmark
+    takes; alternating the cases exposes them all to the same drift.
+    """
+    import statistics
+    import time
+
+    cases = {name: (CriticStep(device, penalty), 1) for name, penalty in PENALTIES.items()}
+    for k in lazy:
+        cases[f"fastgan fused, lazy every {k}"] = (CriticStep(device, LazyRegularizer(gradient_penalty, every=k)), k)
+    times = {name: [] for name in cases}
+    for step, _ in cases.values():
+        step()
+    for _ in range(rounds):
+        for name, (step, k) in cases.items():
+            start = time.perf_counter()
+            for _ in range(k):
+                step()
+            times[name].append((time.perf_counter() - start) / k)
+    anchor = times["textbook autograd.grad(inputs=x_hat)"]
+    print(f"interleaved, {rounds} rounds, {torch.get_num_threads()} threads, {device}")
+    print("  (speed-up: median and quartiles of textbook/case within the same round)")
+    for name, values in sorted(times.items(), key=lambda kv: statistics.median(kv[1])):
+        ratios = sorted(a / v for a, v in zip(anchor, values))
+        lo, mid, hi = (ratios[round(q * (len(ratios) - 1))] for q in (0.25, 0.5, 0.75))
+        print(f"  {name:<40} {statistics.median(values) * 1e3:9.1f} ms/step  {mid:5.2f}x ({lo:.2f}-{hi:.2f})")
 
 
 if __name__ == "__main__":
-    profile_breakdown(sys.argv[1] if len(sys.argv) > 1 else "cpu")
+    device = sys.argv[1] if len(sys.argv) > 1 else "cpu"
+    if len(sys.argv) > 2 and sys.argv[2] == "interleaved":
+        interleaved_comparison(device)
+    else:
+        profile_breakdown(device)

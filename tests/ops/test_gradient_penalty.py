@@ -316,3 +316,23 @@ def test_check_inputs_false_skips_only_the_scans(gen):
     assert torch.isnan(gradient_penalty(critic, real, fake, alpha=alpha, check_inputs=False))
     with pytest.raises(ValueError, match="same shape"):  # shape checks stay on
         gradient_penalty(critic, real, fake[:2], check_inputs=False)
+
+
+@pytest.mark.parametrize("penalty", ["gradient_penalty", "r1_penalty"])
+def test_inner_gradient_builds_no_weight_gradients(penalty, gen):
+    # A parameter's tensor hook fires whenever its gradient is computed; the inner
+    # autograd.grad asks for the input's gradient only, so no hook fires until the
+    # outer backward (once per parameter).
+    real, fake, alpha = _batch((3, 2, 5, 5), torch.float64, "cpu", gen)
+    critic = _conv_critic(2, torch.float64, "cpu")
+    fired = []
+    for name, p in critic.named_parameters():
+        p.register_hook(lambda g, name=name: fired.append(name))
+    if penalty == "gradient_penalty":
+        value = gradient_penalty(critic, real, fake, alpha=alpha, impl="compiled")
+    else:
+        value = r1_penalty(critic, real, impl="compiled")
+    assert fired == []
+    value.backward()
+    weights = [name for name, _ in critic.named_parameters() if name != "6.bias"]  # D's last bias has no input gradient
+    assert sorted(fired) == sorted(weights)
