@@ -11,17 +11,24 @@ create_graph=True), torch's norm). Groups:
 - "penalty arithmetic": the penalty's elementwise chain alone on a [64, 3*32*32]
   gradient (forward + backward), where the fusion is all there is.
 
+The cases of a group run interleaved (each round runs every case once) and are put
+into the ratio table together: a sequential benchmark on a shared machine measured
+the load's drift more than the cases (3x swings between identical runs).
+extra_info also holds the paired speed-ups (textbook / case within one round).
+
 `python benchmarks/test_bench_gradient_penalty.py [cpu|cuda]` prints a torch.profiler
 breakdown of a critic step instead (where the time goes); adding `interleaved` times
 the cases alternately, round by round, which resists a shared machine's drifting load.
 """
+import statistics
 import sys
+import time
 
 import pytest
 import torch
 from torch import nn
 
-from _harness import RESULTS, peak_memory_mb, record
+from _harness import RESULTS, peak_memory_mb
 
 import fastgan
 from fastgan.losses import LazyRegularizer
@@ -88,61 +95,104 @@ class CriticStep:
             torch.cuda.synchronize()
 
 
-def _record_per_step(benchmark, group, impl, peak, steps, anchor=False):
-    """Record a case whose timed unit is `steps` critic steps, as time per step."""
-    record(benchmark, group, impl, peak, anchor=anchor)
-    RESULTS[group][impl]["median_s"] /= steps
-    benchmark.extra_info["steps_per_round"] = steps
+ANCHOR = "textbook autograd.grad(inputs=x_hat)"
+LAZY = (4, 8)
+
+
+def critic_step_cases(device):
+    """name -> (callable, critic steps per call): every penalty, and lazy periods."""
+    cases = {name: (CriticStep(device, penalty), 1) for name, penalty in PENALTIES.items()}
+    for k in LAZY:
+        step = CriticStep(device, LazyRegularizer(gradient_penalty, every=k))
+        cases[f"fastgan fused, lazy every {k}"] = (lambda step=step, k=k: [step() for _ in range(k)], k)
+    return cases
+
+
+def interleaved_times(cases, rounds):
+    """Seconds per step of each case over `rounds` rounds, the cases alternating within a round.
+
+    On a shared machine the load drifts over the minutes a sequential benchmark
+    takes; alternating the cases exposes them all to the same drift, and the ratio
+    within a round (paired) cancels most of it.
+    """
+    times = {name: [] for name in cases}
+    for r in range(rounds):
+        order = list(cases) if r % 2 == 0 else list(cases)[::-1]
+        for name in order:
+            fn, steps = cases[name]
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) / steps)
+    return times
+
+
+def paired_speedups(times, anchor):
+    """name -> (lower quartile, median, upper quartile) of anchor time / case time within a round."""
+    out = {}
+    for name, values in times.items():
+        ratios = sorted(a / v for a, v in zip(times[anchor], values))
+        out[name] = tuple(ratios[round(q * (len(ratios) - 1))] for q in (0.25, 0.5, 0.75))
+    return out
+
+
+def record_interleaved(benchmark, group, times, peaks, anchor):
+    """Put every interleaved case in the ratio table (as _harness.record does for one case)."""
+    speedups = paired_speedups(times, anchor)
+    for name, values in times.items():
+        RESULTS.setdefault(group, {})[name] = {
+            "median_s": statistics.median(values),
+            "peak_mb": peaks[name],
+            "anchor": name == anchor,
+        }
+    benchmark.extra_info["median_s_per_step"] = {name: statistics.median(v) for name, v in times.items()}
+    benchmark.extra_info["paired_speedup_quartiles"] = speedups
+    benchmark.extra_info["peak_mb"] = peaks
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("impl", list(PENALTIES))
-def test_critic_step(benchmark, impl, device):
-    step = CriticStep(device, PENALTIES[impl])
-    step()  # warm up allocator and kernels
-    _, peak = peak_memory_mb(step)
-    benchmark.group = f"WGAN-GP critic step {device} {BATCH}x{CHANNELS}x{SIZE}x{SIZE}"
-    benchmark.pedantic(step, rounds=5, warmup_rounds=1)
-    record(benchmark, benchmark.group, impl, peak, anchor=impl.startswith("textbook"))
+def test_critic_step(benchmark, device):
+    cases = critic_step_cases(device)
+    peaks = {}
+    for name, (fn, _) in cases.items():
+        fn()  # warm up allocator and kernels
+        peaks[name] = peak_memory_mb(fn)[1]
+    collected = {name: [] for name in cases}
+
+    def one_round():
+        for name, values in interleaved_times(cases, 1).items():
+            collected[name] += values
+
+    benchmark.group = f"WGAN-GP critic step {device} {BATCH}x{CHANNELS}x{SIZE}x{SIZE} (cases interleaved, time per step)"
+    benchmark.pedantic(one_round, rounds=5, warmup_rounds=0)
+    record_interleaved(benchmark, benchmark.group, collected, peaks, ANCHOR)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("every", [4, 8])
-def test_critic_step_lazy(benchmark, every, device):
-    reg = LazyRegularizer(gradient_penalty, every=every)
-    step = CriticStep(device, reg)
-
-    def period():
-        for _ in range(every):
-            step()
-
-    step()
-    _, peak = peak_memory_mb(period)
-    benchmark.group = f"WGAN-GP critic step {device} {BATCH}x{CHANNELS}x{SIZE}x{SIZE}"
-    benchmark.pedantic(period, rounds=3, warmup_rounds=0)
-    _record_per_step(benchmark, benchmark.group, f"fastgan fused, lazy every {every}", peak, every)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("impl", ["textbook norm chain", "fastgan fused"])
-def test_penalty_arithmetic(benchmark, impl, device):
+def test_penalty_arithmetic(benchmark, device):
     gen = torch.Generator().manual_seed(2)
     grads = torch.randn(BATCH, CHANNELS * SIZE * SIZE, generator=gen).to(device).requires_grad_()
 
-    def run():
-        if impl == "fastgan fused":
-            penalty, _ = penalty_from_gradients(grads, 10.0, 1.0)
-        else:
-            penalty, _ = _reference_from_gradients(grads, 10.0, 1.0, False)
+    def run(penalty_fn):
+        penalty, _ = penalty_fn(grads)
         (g,) = torch.autograd.grad(penalty, grads)
         if device == "cuda":
             torch.cuda.synchronize()
         return g
 
-    _, peak = peak_memory_mb(run)
+    cases = {
+        "textbook norm chain": (lambda: run(lambda g: _reference_from_gradients(g, 10.0, 1.0, False)), 1),
+        "fastgan fused": (lambda: run(lambda g: penalty_from_gradients(g, 10.0, 1.0)), 1),
+    }
+    peaks = {name: peak_memory_mb(fn)[1] for name, (fn, _) in cases.items()}
+    collected = {name: [] for name in cases}
+
+    def rounds_of_ten():
+        for name, values in interleaved_times(cases, 10).items():
+            collected[name] += values
+
     benchmark.group = f"penalty arithmetic (norms + penalty + backward) {device} {BATCH}x{CHANNELS * SIZE * SIZE}"
-    benchmark.pedantic(run, rounds=50, warmup_rounds=5)
-    record(benchmark, benchmark.group, impl, peak, anchor=impl.startswith("textbook"))
+    benchmark.pedantic(rounds_of_ten, rounds=20, warmup_rounds=1)
+    record_interleaved(benchmark, benchmark.group, collected, peaks, "textbook norm chain")
 
 
 def profile_breakdown(device="cpu", steps=2):
@@ -179,33 +229,17 @@ def profile_breakdown(device="cpu", steps=2):
                 print(f"  {e.key:<45} {e.cpu_time_total / steps / 1e3:8.3f} ms per step ({e.count // steps} calls)")
 
 
-def interleaved_comparison(device="cpu", rounds=12, lazy=(4, 8)):
-    """Median time per critic step, the cases alternating round by round.
-
-    On a shared machine the load drifts over the minutes a sequential benchmark
-    takes; alternating the cases exposes them all to the same drift.
-    """
-    import statistics
-    import time
-
-    cases = {name: (CriticStep(device, penalty), 1) for name, penalty in PENALTIES.items()}
-    for k in lazy:
-        cases[f"fastgan fused, lazy every {k}"] = (CriticStep(device, LazyRegularizer(gradient_penalty, every=k)), k)
-    times = {name: [] for name in cases}
-    for step, _ in cases.values():
-        step()
-    for _ in range(rounds):
-        for name, (step, k) in cases.items():
-            start = time.perf_counter()
-            for _ in range(k):
-                step()
-            times[name].append((time.perf_counter() - start) / k)
-    anchor = times["textbook autograd.grad(inputs=x_hat)"]
+def interleaved_comparison(device="cpu", rounds=12):
+    """Print median time per step and paired speed-ups (quartiles) of every critic-step case."""
+    cases = critic_step_cases(device)
+    for fn, _ in cases.values():
+        fn()
+    times = interleaved_times(cases, rounds)
+    speedups = paired_speedups(times, ANCHOR)
     print(f"interleaved, {rounds} rounds, {torch.get_num_threads()} threads, {device}")
     print("  (speed-up: median and quartiles of textbook/case within the same round)")
     for name, values in sorted(times.items(), key=lambda kv: statistics.median(kv[1])):
-        ratios = sorted(a / v for a, v in zip(anchor, values))
-        lo, mid, hi = (ratios[round(q * (len(ratios) - 1))] for q in (0.25, 0.5, 0.75))
+        lo, mid, hi = speedups[name]
         print(f"  {name:<40} {statistics.median(values) * 1e3:9.1f} ms/step  {mid:5.2f}x ({lo:.2f}-{hi:.2f})")
 
 

@@ -19,6 +19,12 @@ create_graph=True)`` and then the outer backward through that graph. So:
 - fusing the elementwise chain saves little next to those; the benchmark
   (benchmarks/test_bench_gradient_penalty.py) measures all three.
 
+Measured on a shared 2-core CPU, one thread, DCGAN critic for 32x32, batch 64
+(paired, interleaved rounds): a critic step with the fused penalty runs at 0.99-1.02x
+the textbook's speed (the penalty's kernels are ~0.6 ms of a ~700 ms step; alone they
+are ~1.5x the textbook chain); the inner gradient with weight gradients costs ~7-11%
+more; lazy regularisation every 4 / 8 steps gives 1.6-1.7x / 1.9x; no penalty 2.1-2.4x.
+
 The compiled ops are registered with torch.library (schemas in csrc/ops.cpp), with
 autograd formulas below, so the only double backward left is through the critic.
 """
@@ -127,7 +133,8 @@ def penalty_from_gradients(grads, weight=10.0, center=1.0, *, one_sided=False, i
         impl: "auto", "compiled" or "reference".
 
     Returns:
-        (penalty: 0-dim tensor, norms: [B] tensor), both differentiable in `grads`.
+        (penalty: 0-dim tensor, norms: [B] tensor), both differentiable in `grads`
+        (first order: the backward is a kernel of its own, not differentiable again).
     """
     grads = _check_samples(as_tensor(grads, "grads"), "grads")
     center = _check_center(center)
