@@ -61,4 +61,13 @@ TORCH_LIBRARY(fastgan, m) {
   // Thresholds are float64 squared radii; membership is strict.
   m.def("ball_counts(Tensor x, Tensor y, Tensor x_threshold, Tensor? y_threshold, "
         "Tensor? realism_weight) -> (Tensor, Tensor, Tensor, Tensor)");
+
+  // Gradient penalties (fastgan/ops/gradient_penalty.py). Samples are rows: real/fake
+  // [B, ...] and alpha [B] give x_hat = alpha * real + (1 - alpha) * fake; grads [B, D]
+  // give (penalty = weight / B * sum_i (||grads_i|| - center)^2, clamped at 0 from below
+  // when one_sided, and norms [B]); the backward returns d/d grads of
+  // grad_penalty * penalty + sum_i grad_norms_i * norms_i.
+  m.def("gradient_penalty_interpolate(Tensor real, Tensor fake, Tensor alpha) -> Tensor");
+  m.def("gradient_penalty_norms(Tensor grads, float weight, float center, bool one_sided) -> (Tensor, Tensor)");
+  m.def("gradient_penalty_norms_backward(Tensor grad_penalty, Tensor? grad_norms, Tensor grads, Tensor norms, float weight, float center, bool one_sided) -> Tensor");
 }

@@ -1,6 +1,15 @@
 """Operators with compiled CPU/CUDA kernels and plain-PyTorch references."""
 from .ball_counts import ball_counts
+from .gradient_penalty import gradient_penalty, penalty_from_gradients, r1_penalty
 from .knn import knn, knn_radii
 from .pairwise_distances import pairwise_distances
 
-__all__ = ["pairwise_distances", "knn", "knn_radii", "ball_counts"]
+__all__ = [
+    "pairwise_distances",
+    "knn",
+    "knn_radii",
+    "ball_counts",
+    "gradient_penalty",
+    "r1_penalty",
+    "penalty_from_gradients",
+]
