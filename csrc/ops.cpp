@@ -45,4 +45,10 @@ TORCH_LIBRARY(fastgan, m) {
   // refine_below: pairs whose GEMM-form d^2 is below refine_below * (|x|^2 + |y|^2) are
   // recomputed directly as sum((x - y)^2), where cancellation would otherwise dominate.
   m.def("pairwise_distances(Tensor x, Tensor y, bool squared, float refine_below) -> Tensor");
+
+  // Matrix square root of a [n, n] by the coupled Newton-Schulz iteration, stopped when
+  // |I - Z Y|_F <= tol, when it no longer decreases, or after num_iters steps.
+  // Returns (sqrt_a [n, n], residual: float64 scalar |I - Z Y|_F of the returned iterate,
+  // iterations: int64 scalar, the number of steps that produced it).
+  m.def("sqrtm_newton_schulz(Tensor a, int num_iters, float tol) -> (Tensor, Tensor, Tensor)");
 }
