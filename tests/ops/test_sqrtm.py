@@ -167,9 +167,11 @@ def _covariances(n1, n2, dim, gen):
 
 
 @pytest.mark.parametrize("method", ["auto", "cholesky", "eigh", "newton_schulz"])
-@pytest.mark.parametrize("dim", [1, 5, 64, 600])
-def test_methods_match_the_eigen_reference(method, dim, gen):
-    # 600 > the blocked-product threshold, and not a multiple of its block size.
+@pytest.mark.parametrize("dim", [1, 5, 64, 150])
+def test_methods_match_the_eigen_reference(method, dim, gen, monkeypatch):
+    # Small blocks, so that 150 takes the blocked triangular products (with a ragged last block).
+    monkeypatch.setattr(sqrtm_module, "_BLOCKED_MIN_SIZE", 100)
+    monkeypatch.setattr(sqrtm_module, "_BLOCK", 32)
     n = 3 * dim + 10
     _, _, s1, s2 = _covariances(n, n + 7, dim, gen)
     got, info = trace_sqrt_product(s1, s2, method=method, return_info=True)
@@ -233,8 +235,13 @@ def test_cuda_matches_cpu(gen):
         assert trace_sqrt_product(s1.cuda(), s2.cuda(), method=method) == pytest.approx(cpu, rel=1e-9)
 
 
-def test_congruence_lower_matches_dense_product(gen):
-    _, _, s1, s2 = _covariances(2000, 1900, 600, gen)
+@pytest.mark.parametrize("block", [256, 7])
+def test_congruence_lower_matches_dense_product(block, gen, monkeypatch):
+    # 600 with the default block (256) leaves a ragged last block; 7 gives many.
+    monkeypatch.setattr(sqrtm_module, "_BLOCK", block)
+    dim = 600 if block == 256 else 45
+    monkeypatch.setattr(sqrtm_module, "_BLOCKED_MIN_SIZE", min(dim, 512))
+    _, _, s1, s2 = _covariances(dim + 50, dim + 60, dim, gen)
     factor = torch.linalg.cholesky(s1)
     dense = factor.T @ s2 @ factor
     got = _congruence_lower(factor, s2)
