@@ -70,4 +70,10 @@ TORCH_LIBRARY(fastgan, m) {
   m.def("gradient_penalty_interpolate(Tensor real, Tensor fake, Tensor alpha) -> Tensor");
   m.def("gradient_penalty_norms(Tensor grads, float weight, float center, bool one_sided) -> (Tensor, Tensor)");
   m.def("gradient_penalty_norms_backward(Tensor grad_penalty, Tensor? grad_norms, Tensor grads, Tensor norms, float weight, float center, bool one_sided) -> Tensor");
+
+  // Matrix square root of a [n, n] by the coupled Newton-Schulz iteration, stopped when
+  // |I - Z Y|_F <= tol, when it no longer decreases, or after num_iters steps.
+  // Returns (sqrt_a [n, n], residual: float64 scalar |I - Z Y|_F of the returned iterate,
+  // iterations: int64 scalar, the number of steps that produced it).
+  m.def("sqrtm_newton_schulz(Tensor a, int num_iters, float tol) -> (Tensor, Tensor, Tensor)");
 }

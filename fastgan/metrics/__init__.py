@@ -1,5 +1,18 @@
 """Functional metrics on features (and images, through fastgan.networks)."""
+from .fid import fid_from_features, frechet_distance
+from .inception_score import inception_score
+from .kid import kid, polynomial_mmd2
 from .lpips import lpips
 from .prdc import prdc
+from .stats import FeatureStats
 
-__all__ = ["lpips", "prdc"]
+__all__ = [
+    "FeatureStats",
+    "fid_from_features",
+    "frechet_distance",
+    "inception_score",
+    "kid",
+    "polynomial_mmd2",
+    "lpips",
+    "prdc",
+]
