@@ -1,4 +1,4 @@
-// CPU kernel of fastgan::pairwise_distances: tiled GEMM form with exact refinement.
+// CPU kernel of fastgan::pairwise_distances: GEMM form with exact refinement.
 #include <torch/library.h>
 
 #include <cmath>
@@ -9,25 +9,36 @@
 namespace fastgan::cpu {
 namespace {
 
+// The output is N x M anyway, so the Gram matrix is written straight into it by
+// one multi-threaded GEMM, and a parallel epilogue turns it into distances in place.
 template <typename scalar_t>
 void fill_distances(const at::Tensor& x, const at::Tensor& y, bool squared, double refine_below,
                     at::Tensor& out) {
   const DistanceOperands ops = prepare_distance_operands<scalar_t>(x, y);
-  const int64_t m = y.size(0);
+  const int64_t m = y.size(0), d = x.size(1);
+  if (x.size(0) == 0 || m == 0) return;
+  at::mm_out(out, ops.x_centred, ops.y_centred.t());
   scalar_t* dst = out.data_ptr<scalar_t>();
-  TileShape shape;
-  shape.rows = balanced_tile_rows(x.size(0), shape.rows);
-  for_each_distance_tile<scalar_t>(
-      ops, refine_below, shape,
-      [&](const double* d2, int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-        for (int64_t i = 0; i < rows; ++i) {
-          scalar_t* out_row = dst + (r0 + i) * m + c0;
-          const double* tile_row = d2 + i * cols;
-          for (int64_t j = 0; j < cols; ++j) {
-            out_row[j] = static_cast<scalar_t>(squared ? tile_row[j] : std::sqrt(tile_row[j]));
-          }
+  const scalar_t* xs = ops.x.data_ptr<scalar_t>();
+  const scalar_t* ys = ops.y.data_ptr<scalar_t>();
+  const double* xn = ops.x_norms.data_ptr<double>();
+  const double* yn = ops.y_norms.data_ptr<double>();
+  at::parallel_for(0, x.size(0), 8, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      scalar_t* row = dst + i * m;
+      for (int64_t j = 0; j < m; ++j) {
+        const double norm_sum = xn[i] + yn[j];
+        double value = norm_sum - 2.0 * static_cast<double>(row[j]);
+        // Where d^2 is small next to the norms, the GEMM form has lost most of its
+        // digits: recompute exactly (identical rows give exactly 0).
+        if (value <= refine_below * norm_sum) {
+          value = direct_squared_distance(xs + i * d, ys + j * d, d);
         }
-      });
+        value = value > 0.0 ? value : 0.0;
+        row[j] = static_cast<scalar_t>(squared ? value : std::sqrt(value));
+      }
+    }
+  });
 }
 
 at::Tensor pairwise_distances_cpu(const at::Tensor& x, const at::Tensor& y, bool squared,

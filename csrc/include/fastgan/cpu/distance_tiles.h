@@ -1,12 +1,10 @@
-// Tiled squared Euclidean distances on the CPU, shared by every op that needs
-// distances between two feature sets (pairwise_distances, k-NN, ball counts).
+// Squared Euclidean distances on the CPU in the GEMM form, shared by every op
+// that compares two feature sets (pairwise_distances, k-NN, ball counts).
 //
-// Each tile is one GEMM (through at::mm, so MKL/oneDNN does the heavy lifting)
-// followed by an epilogue that turns x.y into d^2 = |x|^2 + |y|^2 - 2 x.y in
-// float64, clamps it at zero and recomputes the pairs where cancellation
-// dominates directly as sum((x - y)^2). The caller's callback consumes the tile
-// while it is still in cache, so nothing of size N x M is ever held unless the
-// caller itself writes it out.
+// d^2 = |x|^2 + |y|^2 - 2 x.y is fast (the dot products are one GEMM through
+// at::mm) but cancels; the helpers here centre both sets on their common mean,
+// keep the norms in float64, compute Gram tiles, and recompute pairs exactly
+// (sum((x - y)^2) in float64) where the GEMM's rounding could matter.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -91,64 +89,11 @@ DistanceOperands prepare_self_operands(const at::Tensor& x) {
   return ops;
 }
 
-struct TileShape {
-  int64_t rows = 128;
-  int64_t cols = 512;
-};
-
 // Rows per tile: at most `preferred`, but small enough that every thread gets a tile.
 inline int64_t balanced_tile_rows(int64_t n, int64_t preferred) {
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   const int64_t per_thread = (n + threads - 1) / threads;
   return std::max<int64_t>(1, std::min(preferred, per_thread));
-}
-
-// Calls fn(d2, r0, rows, c0, cols) for every tile of the [N, M] squared-distance
-// matrix, where d2 is a row-major [rows, cols] float64 buffer. Row tiles run in
-// parallel (the GEMM inside each is then single-threaded), column tiles of one
-// row tile run in order, so a callback may keep per-row state without locks.
-template <typename scalar_t, typename TileFn>
-void for_each_distance_tile(const DistanceOperands& ops, double refine_below, TileShape shape,
-                            TileFn&& fn) {
-  const int64_t n = ops.x.size(0), m = ops.y.size(0), d = ops.x.size(1);
-  if (n == 0 || m == 0) return;
-  const int64_t tile_rows = std::max<int64_t>(1, shape.rows);
-  const int64_t tile_cols = std::max<int64_t>(1, std::min(shape.cols, m));
-  const int64_t row_tiles = (n + tile_rows - 1) / tile_rows;
-  const scalar_t* x = ops.x.data_ptr<scalar_t>();
-  const scalar_t* y = ops.y.data_ptr<scalar_t>();
-  const double* xn = ops.x_norms.data_ptr<double>();
-  const double* yn = ops.y_norms.data_ptr<double>();
-
-  at::parallel_for(0, row_tiles, 1, [&](int64_t tile_begin, int64_t tile_end) {
-    at::Tensor gram_buffer = at::empty({tile_rows * tile_cols}, ops.x_centred.options());
-    std::vector<double> d2(static_cast<size_t>(tile_rows * tile_cols));
-    for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-      const int64_t r0 = tile * tile_rows;
-      const int64_t rows = std::min(tile_rows, n - r0);
-      const at::Tensor x_tile = ops.x_centred.narrow(0, r0, rows);
-      for (int64_t c0 = 0; c0 < m; c0 += tile_cols) {
-        const int64_t cols = std::min(tile_cols, m - c0);
-        at::Tensor gram = gram_buffer.narrow(0, 0, rows * cols).view({rows, cols});
-        at::mm_out(gram, x_tile, ops.y_centred.narrow(0, c0, cols).t());
-        const scalar_t* g = gram.data_ptr<scalar_t>();
-        for (int64_t i = 0; i < rows; ++i) {
-          const double xi = xn[r0 + i];
-          for (int64_t j = 0; j < cols; ++j) {
-            const double norm_sum = xi + yn[c0 + j];
-            double value = norm_sum - 2.0 * static_cast<double>(g[i * cols + j]);
-            // Where d^2 is small next to the norms, the GEMM form has lost most
-            // of its digits: recompute exactly (identical rows give exactly 0).
-            if (value <= refine_below * norm_sum) {
-              value = direct_squared_distance(x + (r0 + i) * d, y + (c0 + j) * d, d);
-            }
-            d2[i * cols + j] = value > 0.0 ? value : 0.0;
-          }
-        }
-        fn(d2.data(), r0, rows, c0, cols);
-      }
-    }
-  });
 }
 
 }  // namespace fastgan::cpu
