@@ -4,23 +4,13 @@
 
 #include <cstdint>
 
+#include "fastgan/exact_distance.h"
 #include "fastgan/knn.h"
 
 namespace fastgan::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-template <typename scalar_t>
-__device__ double exact_squared_distance(const scalar_t* __restrict__ a,
-                                         const scalar_t* __restrict__ b, int64_t d) {
-  double total = 0.0;
-  for (int64_t k = 0; k < d; ++k) {
-    const double diff = static_cast<double>(a[k]) - static_cast<double>(b[k]);
-    total += diff * diff;
-  }
-  return total;
-}
 
 // Non-negative doubles order like their bit patterns, so an integer atomicMax works.
 __device__ void atomic_max_nonnegative(unsigned long long* slot, double value) {
@@ -49,7 +39,7 @@ __global__ void ball_tile_kernel(const scalar_t* __restrict__ gram,
     const double tx = x_threshold[gi];
     bool inside = approx + error < tx;
     if (!inside && approx - error < tx) {
-      exact = exact_squared_distance(x + gi * d, y + gj * d, d);
+      exact = direct_squared_distance(x + gi * d, y + gj * d, d);
       inside = exact < tx;
     }
     if (inside) {
@@ -60,7 +50,7 @@ __global__ void ball_tile_kernel(const scalar_t* __restrict__ gram,
       const double ty = y_threshold[gj];
       bool in_other = approx + error < ty;
       if (!in_other && approx - error < ty) {
-        if (exact < 0.0) exact = exact_squared_distance(x + gi * d, y + gj * d, d);
+        if (exact < 0.0) exact = direct_squared_distance(x + gi * d, y + gj * d, d);
         in_other = exact < ty;
       }
       if (in_other) atomicAdd(x_in_y + gi, 1ull);
@@ -72,7 +62,7 @@ __global__ void ball_tile_kernel(const scalar_t* __restrict__ gram,
       const double current = __longlong_as_double(
           static_cast<long long>(*reinterpret_cast<volatile unsigned long long*>(realism_bits + gj)));
       if (best_possible > current) {
-        if (exact < 0.0) exact = exact_squared_distance(x + gi * d, y + gj * d, d);
+        if (exact < 0.0) exact = direct_squared_distance(x + gi * d, y + gj * d, d);
         atomic_max_nonnegative(realism_bits + gj, exact > 0.0 ? realism_weight[gi] / exact : INFINITY);
       }
     }

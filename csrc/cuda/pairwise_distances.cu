@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "fastgan/exact_distance.h"
 #include "fastgan/pairwise_distances.h"
 
 namespace fastgan::cuda {
@@ -31,17 +32,6 @@ __global__ void row_squared_norms_kernel(const scalar_t* __restrict__ a, int64_t
     __syncthreads();
   }
   if (threadIdx.x == 0) out[blockIdx.x] = partial[0];
-}
-
-template <typename scalar_t>
-__device__ double direct_squared_distance(const scalar_t* __restrict__ a,
-                                          const scalar_t* __restrict__ b, int64_t d) {
-  double total = 0.0;
-  for (int64_t k = 0; k < d; ++k) {
-    const double diff = static_cast<double>(a[k]) - static_cast<double>(b[k]);
-    total += diff * diff;
-  }
-  return total;
 }
 
 template <typename scalar_t>

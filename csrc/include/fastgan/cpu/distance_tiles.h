@@ -17,19 +17,9 @@
 #include <vector>
 
 #include "fastgan/error_bounds.h"
+#include "fastgan/exact_distance.h"
 
 namespace fastgan::cpu {
-
-// sum((a - b)^2) accumulated in float64; exact differences for float32 inputs.
-template <typename scalar_t>
-inline double direct_squared_distance(const scalar_t* a, const scalar_t* b, int64_t d) {
-  double total = 0.0;
-  for (int64_t k = 0; k < d; ++k) {
-    const double diff = static_cast<double>(a[k]) - static_cast<double>(b[k]);
-    total += diff * diff;
-  }
-  return total;
-}
 
 // Squared row norms of a contiguous [n, d] matrix, accumulated in float64.
 template <typename scalar_t>
