@@ -303,6 +303,7 @@ def seeded_inception():
     return load_seeded(FIDInceptionV3(weights=None))
 
 
+@pytest.mark.slow  # Inception at 299x299 on the CPU: minutes on a busy 2-core machine
 def test_seeded_inception_through_a_folder_matches_pytorch_fid_reference(seeded_inception, reference_dir, tmp_path):
     """Decoding, batching and the network reproduce pytorch-fid's pool3 features (networks.pt)."""
     ref = torch.load(str(reference_dir / "networks.pt"), weights_only=True)
