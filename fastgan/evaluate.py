@@ -92,6 +92,10 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
     options = dict(batch_size=batch_size, verbose=verbose, num_samples=num_samples, latent_dim=latent_dim,
                    seed=seed, image_range=image_range, on_error=on_error, num_workers=num_workers)
     need_logits = "is" in wanted
+    # Cheap checks of both inputs first, so an empty fake folder fails before the real set is extracted.
+    for source, name in ((real, "real"), (fake, "fake")):
+        if name == "fake" or wanted - {"is"}:
+            _precheck(source, name)
     real_set = load_features(real, "real", extractor, cache=cache, cache_dir=cache_dir, need_logits=False,
                              **options) if wanted - {"is"} else None
     fake_set = load_features(fake, "fake", extractor, cache=False, need_logits=need_logits, **options)
@@ -262,6 +266,7 @@ def load_features(source, name, extractor, *, cache=False, cache_dir=None, need_
 
 def extract_features(batches, extractor, total=None, desc="features", verbose=True):
     """Run `extractor` (an Extractor) over image batches; returns (features, logits or None)."""
+    extractor.net()  # built (weights loaded or a clear error) before the progress bar starts
     feats, logits = [], []
     with tqdm(total=total, desc=desc, unit="img", disable=not verbose) as bar:
         for batch in batches:
@@ -440,6 +445,19 @@ def _generated(generator, name, batch_size, num_samples, latent_dim, seed, image
             # Quantised like a saved PNG, so a generator and a folder of its samples score the same.
             images = ((images.float() - lo) / (hi - lo)).clamp(0, 1).mul(255).round().to(torch.uint8)
         yield images
+
+
+def _precheck(source, name):
+    if not isinstance(source, (str, os.PathLike)):
+        return
+    from .data.images import list_images
+
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{name}: {path} does not exist; give an image folder, a .npz of statistics "
+                                "or a .npy of features")
+    if path.is_dir() and not list_images(path):
+        raise ValueError(f"{name}: no images found in {path}")
 
 
 def _parse_metrics(metrics):

@@ -180,7 +180,8 @@ def calculate_fid_given_paths(paths, batch_size, device, dims, num_workers=1, mo
         if not os.path.exists(p):
             raise RuntimeError(f"Invalid path: {p}")
     device = _device(device)
-    model = _model(model, dims, device)
+    if any(not str(p).endswith(".npz") for p in paths):  # two .npz files need no network
+        model = _model(model, dims, device)
     m1, s1 = compute_statistics_of_path(paths[0], model, batch_size, dims, device, num_workers)
     m2, s2 = compute_statistics_of_path(paths[1], model, batch_size, dims, device, num_workers)
     return calculate_frechet_distance(m1, s1, m2, s2)
