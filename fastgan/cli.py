@@ -3,6 +3,9 @@
     fastgan info      what fastgan was built with and what it can use here
     fastgan demo      a short tour on generated data, with timings
     fastgan prdc      precision, recall, density and coverage of two feature files
+    fastgan eval      FID, KID, IS and PRDC between two image folders (or feature/stat files)
+    fastgan fid       FID of two folders or .npz statistics, with pytorch-fid's options
+    fastgan stats     the Inception statistics (mu, sigma) of an image folder, as .npz
 
 Errors print one readable line (and what to do) on stderr and exit with a
 non-zero status, never a traceback.
@@ -46,6 +49,7 @@ def build_parser():
     prdc.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
     prdc.add_argument("--quiet", action="store_true", help="no progress bar")
     prdc.set_defaults(run=_run_prdc)
+    add_eval_commands(commands)
     return parser
 
 
@@ -116,6 +120,151 @@ def _run_prdc(args):
         print(f"{key:<10} {scores[key]:.6f}")
     if args.json:
         write_json(args.json, {"nearest_k": args.nearest_k, **scores})
+    return EXIT_OK
+
+
+# --- eval, fid, stats: image folders through the FID Inception ------------------------------
+
+_WEIGHTS_HELP = ("Inception weights file (default: pytorch-fid's pt_inception-2015-12-05-6726825d.pth, "
+                 "downloaded once into the torch hub cache, or found in $FASTGAN_WEIGHTS_DIR)")
+
+
+def add_eval_commands(commands):
+    """The `eval`, `fid` and `stats` subcommands (one block, so other commands merge cleanly)."""
+    ev = commands.add_parser(
+        "eval",
+        help="FID, KID, IS and PRDC between two image folders (or .npy features / .npz statistics)",
+        description="Compare a generated set FAKE with a real set REAL. Each may be a folder of images "
+        "(png, jpg, webp, bmp, or uint8 .npy/.npz image arrays), a .npy of features [N, D], or a .npz with "
+        "mu and sigma (FID only). Features come from the FID Inception-v3, once per set, and the real set's "
+        "features are cached (~/.cache/fastgan, or $FASTGAN_CACHE_DIR) so the next run on the same folder "
+        "skips them. Keys follow torch-fidelity. Example: fastgan eval data/real samples/ --metrics fid,kid "
+        "--json scores.json",
+    )
+    ev.add_argument("real", help="real images: folder, .npy features or .npz statistics")
+    ev.add_argument("fake", help="generated images: folder or .npy features (IS is computed on this set)")
+    ev.add_argument("--metrics", default="fid,kid,is,prdc", help="comma-separated: fid,kid,is,prdc (default all)")
+    ev.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
+    ev.add_argument("--batch-size", type=int, default=50, help="images per network pass (default 50)")
+    ev.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
+    ev.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
+    ev.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default 100)")
+    ev.add_argument("--kid-subset-size", type=int, default=1000,
+                    help="KID subset size (default 1000, capped by the set sizes)")
+    ev.add_argument("--is-splits", type=int, default=10, help="Inception Score splits (default 10)")
+    ev.add_argument("-k", "--nearest-k", type=int, default=5, help="k of PRDC (default 5)")
+    ev.add_argument("--skip-bad", action="store_true", help="skip unreadable image files (default: stop with an error)")
+    ev.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
+    ev.add_argument("--cache-dir", default=None, help="feature cache folder (default $FASTGAN_CACHE_DIR or ~/.cache/fastgan)")
+    ev.add_argument("--num-workers", type=int, default=0, help="image-reading worker processes (default 0)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    ev.set_defaults(run=_run_eval)
+
+    fid = commands.add_parser(
+        "fid",
+        help="FID of two image folders or .npz statistics (pytorch-fid's command line)",
+        description="The Frechet Inception Distance between PATH1 and PATH2, each a folder of images or a .npz "
+        "of statistics, with the options and numbers of `python -m pytorch_fid`. With --save-stats, "
+        "PATH1 is a folder and its statistics are written to PATH2 (.npz). "
+        "Example: fastgan fid data/real samples/ --batch-size 100",
+    )
+    fid.add_argument("path", nargs=2, help="two folders / .npz files (with --save-stats: folder and output .npz)")
+    fid.add_argument("--batch-size", type=int, default=50, help="batch size (default 50)")
+    fid.add_argument("--num-workers", type=int, default=None, help="data-loading processes (default min(8, cores))")
+    fid.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
+    fid.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048),
+                     help="Inception features to use (default 2048, pool3)")
+    fid.add_argument("--save-stats", action="store_true", help="write the statistics of PATH1 to PATH2 instead")
+    fid.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
+    fid.set_defaults(run=_run_fid)
+
+    stats = commands.add_parser(
+        "stats",
+        help="Inception statistics (mu, sigma) of an image folder, as an .npz pytorch-fid reads",
+        description="Extract the FID Inception pool3 features of every image under DIR and write their mean "
+        "and covariance (float64, N-1) to OUT.npz, with the sample count, so `fastgan fid`, `fastgan eval` "
+        "and pytorch-fid can use them. Example: fastgan stats data/real real_stats.npz",
+    )
+    stats.add_argument("dir", help="image folder")
+    stats.add_argument("out", help="output .npz")
+    stats.add_argument("--batch-size", type=int, default=50, help="images per network pass (default 50)")
+    stats.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
+    stats.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
+    stats.add_argument("--features", metavar="OUT.npy", default=None, help="also save the raw features [N, 2048]")
+    stats.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    stats.add_argument("--quiet", action="store_true", help="no progress bar")
+    stats.set_defaults(run=_run_stats)
+
+
+def _inception(weights, device):
+    """The extractor for eval/stats: the published network, or FIDInceptionV3 with a given file."""
+    if weights is None:
+        return "inception"
+    import torch
+
+    from .networks import FIDInceptionV3
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return FIDInceptionV3(weights=weights).to(device)
+
+
+def _run_eval(args):
+    from .evaluate import evaluate
+
+    scores = evaluate(
+        args.real, args.fake, metrics=args.metrics, feature_extractor=_inception(args.weights, args.device),
+        batch_size=args.batch_size, device=args.device, cache=not args.no_cache, cache_dir=args.cache_dir,
+        verbose=not args.quiet, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
+        is_splits=args.is_splits, prdc_k=args.nearest_k, on_error="skip" if args.skip_bad else "raise",
+        num_workers=args.num_workers,
+    )
+    width = max(len(k) for k in scores)
+    for key, value in scores.items():
+        print(f"{key:<{width}}  {value:.6f}")
+    if args.json:
+        write_json(args.json, scores)
+    return EXIT_OK
+
+
+def _run_fid(args):
+    from .compat import pytorch_fid
+
+    model = None
+    if args.weights is not None:
+        model = pytorch_fid.InceptionV3([pytorch_fid.InceptionV3.BLOCK_INDEX_BY_DIM[args.dims]], weights=args.weights)
+    workers = args.num_workers if args.num_workers is not None else 0
+    if args.save_stats:
+        pytorch_fid.save_fid_stats(args.path, args.batch_size, args.device, args.dims, workers, model=model)
+        print(f"wrote {args.path[1]}")
+        return EXIT_OK
+    value = pytorch_fid.calculate_fid_given_paths(args.path, args.batch_size, args.device, args.dims, workers,
+                                                  model=model)
+    print(f"FID:  {value}")
+    return EXIT_OK
+
+
+def _run_stats(args):
+    import os
+
+    import numpy as np
+
+    from .evaluate import Extractor, load_features
+    from .metrics.stats import FeatureStats
+
+    out = args.out if args.out.endswith(".npz") else args.out + ".npz"
+    if os.path.exists(out) and not args.force:
+        raise ValueError(f"{out} exists; pass --force to overwrite it")
+    if not os.path.isdir(args.dir):
+        raise FileNotFoundError(f"{args.dir} is not a folder of images")
+    extractor = Extractor(_inception(args.weights, args.device), device=args.device)
+    features = load_features(args.dir, "images", extractor, batch_size=args.batch_size, verbose=not args.quiet).features
+    if features.shape[0] < 2:
+        raise ValueError(f"{args.dir} holds {features.shape[0]} image(s); statistics need at least 2")
+    FeatureStats().update(features).save(out)
+    print(f"wrote {out} ({features.shape[0]} images, {features.shape[1]} features)")
+    if args.features:
+        np.save(args.features, features.numpy())
+        print(f"wrote {args.features}")
     return EXIT_OK
 
 

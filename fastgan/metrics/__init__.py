@@ -3,6 +3,7 @@ from .fid import fid_from_features, frechet_distance
 from .inception_score import inception_score
 from .kid import kid, polynomial_mmd2
 from .lpips import lpips
+from .ppl import perceptual_path_length
 from .prdc import prdc
 from .stats import FeatureStats
 
@@ -14,5 +15,6 @@ __all__ = [
     "kid",
     "polynomial_mmd2",
     "lpips",
+    "perceptual_path_length",
     "prdc",
 ]
