@@ -13,6 +13,7 @@ from ..ops.sqrtm import trace_sqrt_product
 from .stats import FeatureStats
 
 
+@torch.no_grad()
 def frechet_distance(mu1, sigma1, mu2, sigma2, method="auto"):
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
@@ -46,6 +47,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, method="auto"):
     return float(diff.dot(diff)) + float(s1.diagonal().sum()) + float(s2.diagonal().sum()) - 2.0 * trace_term
 
 
+@torch.no_grad()
 def fid_from_features(real, fake, method="auto"):
     """FID between two feature sets [N1, D] and [N2, D] (NumPy or torch, any device).
 

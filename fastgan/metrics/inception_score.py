@@ -6,11 +6,13 @@ computed on consecutive splits, as in the original implementation (Salimans et a
 2016): split k holds rows floor(k N / s) to floor((k + 1) N / s) in the given order,
 and the result is the mean and the population std (ddof=0) of the split scores.
 """
+import numpy as np
 import torch
 
 from ..ops._inputs import as_tensor, check_finite
 
 
+@torch.no_grad()
 def inception_score(logits, splits=10):
     """Inception Score of [N, C] classifier logits, as (mean, std) over `splits` splits.
 
@@ -36,7 +38,7 @@ def inception_score(logits, splits=10):
         raise ValueError(f"logits must be a 2-D matrix [N, C], got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"logits must be floating point, got {x.dtype}; cast them first, e.g. logits.float()")
-    if not isinstance(splits, int) or isinstance(splits, bool) or splits < 1:
+    if not isinstance(splits, (int, np.integer)) or isinstance(splits, bool) or splits < 1:
         raise ValueError(f"splits must be an integer >= 1, got {splits!r}")
     n = x.shape[0]
     if n < splits:

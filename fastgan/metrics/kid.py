@@ -14,6 +14,7 @@ import torch
 from ..ops._inputs import as_tensor, check_finite
 
 
+@torch.no_grad()
 def kid(real, fake, subsets=100, subset_size=1000, degree=3, gamma=None, coef0=1.0, seed=2020):
     """KID between two feature sets, as (mean, std) of MMD² over random subsets.
 
@@ -58,6 +59,7 @@ def kid(real, fake, subsets=100, subset_size=1000, degree=3, gamma=None, coef0=1
     return float(values.mean()), float(values.std())
 
 
+@torch.no_grad()
 def polynomial_mmd2(x, y, degree=3, gamma=None, coef0=1.0):
     """Unbiased MMD² between all rows of x [M, D] and all rows of y [M, D] (one KID subset).
 

@@ -21,6 +21,12 @@ from ..ops._inputs import as_tensor, check_finite
 # doubles = 64 MiB) while keeping the GEMMs large enough to run at full speed.
 CHUNK_ROWS = 4096
 
+# From this many features on, only the lower block triangle of Σ (x - s)(x - s)ᵀ is
+# accumulated (GEMMs on column blocks): ~56% of the flops of the full product, which
+# torch cannot do as a symmetric rank-k update (np.cov gets BLAS syrk through numpy).
+BLOCKED_MIN_FEATURES = 512
+BLOCK = 256
+
 
 class FeatureStats:
     """Running mean and covariance of feature vectors ([N, D] batches), in float64.
@@ -39,7 +45,7 @@ class FeatureStats:
         self.num_samples = 0
         self._shift = None  # [D] float64
         self._sum = None  # [D] float64, Σ (x - shift)
-        self._outer = None  # [D, D] float64, Σ (x - shift)(x - shift)ᵀ
+        self._outer = None  # [D, D] float64, Σ (x - shift)(x - shift)ᵀ: lower triangle only
         self._fixed = None  # (mean, cov) read from a file without a sample count
 
     @property
@@ -49,6 +55,7 @@ class FeatureStats:
             return self._fixed[0].shape[0]
         return None if self._shift is None else self._shift.shape[0]
 
+    @torch.no_grad()
     def update(self, features):
         """Add a batch of feature vectors [B, D]; returns self.
 
@@ -77,10 +84,11 @@ class FeatureStats:
                 self._outer = torch.zeros(dim, dim, dtype=torch.float64, device=self.device)
             centred = chunk - self._shift
             self._sum += centred.sum(0)
-            self._outer.addmm_(centred.T, centred)
+            self._add_outer_products(centred)
             self.num_samples += chunk.shape[0]
         return self
 
+    @torch.no_grad()
     def merge(self, other):
         """Add the samples summarised by `other` (another FeatureStats); returns self."""
         if not isinstance(other, FeatureStats):
@@ -95,7 +103,7 @@ class FeatureStats:
             self.device = other.device
         shift = other._shift.to(self.device)
         total = other._sum.to(self.device)
-        outer = other._outer.to(self.device)
+        outer = other._symmetric_outer().to(self.device)
         if self._shift is None:
             self._shift, self._sum, self._outer = shift.clone(), total.clone(), outer.clone()
         else:
@@ -124,8 +132,8 @@ class FeatureStats:
         if self.num_samples < 2:
             raise ValueError(f"a covariance needs at least 2 samples, got {self.num_samples}")
         n = self.num_samples
-        cov = (self._outer - torch.outer(self._sum, self._sum) / n) / (n - 1)
-        return (cov + cov.T) / 2
+        # Exactly symmetric: the lower triangle mirrored, and s_i s_j == s_j s_i.
+        return (self._symmetric_outer() - torch.outer(self._sum, self._sum) / n) / (n - 1)
 
     def save(self, path):
         """Write `mu` and `sigma` (float64) to a .npz that pytorch-fid reads; returns the path.
@@ -177,7 +185,8 @@ class FeatureStats:
     def state_dict(self):
         """The raw accumulators (for gathering across processes; see from_state_dict)."""
         self._require_count("state_dict")
-        return {"num_samples": self.num_samples, "shift": self._shift, "sum": self._sum, "outer": self._outer}
+        outer = None if self._outer is None else self._symmetric_outer()
+        return {"num_samples": self.num_samples, "shift": self._shift, "sum": self._sum, "outer": outer}
 
     @classmethod
     def from_state_dict(cls, state, device=None):
@@ -191,6 +200,20 @@ class FeatureStats:
         stats._sum = state["sum"].to(stats.device, torch.float64)
         stats._outer = state["outer"].to(stats.device, torch.float64)
         return stats
+
+    def _add_outer_products(self, centred):
+        dim = centred.shape[1]
+        if dim < BLOCKED_MIN_FEATURES:
+            self._outer.addmm_(centred.T, centred)
+            return
+        for i0 in range(0, dim, BLOCK):
+            i1 = min(i0 + BLOCK, dim)
+            # Row block i of the lower triangle: columns 0 .. i1 (the diagonal block in full).
+            self._outer[i0:i1, :i1].addmm_(centred[:, i0:i1].T, centred[:, :i1])
+
+    def _symmetric_outer(self):
+        lower = torch.tril(self._outer)
+        return lower + torch.tril(lower, -1).T
 
     def _require_count(self, action):
         if self._fixed is not None:

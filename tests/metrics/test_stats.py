@@ -153,3 +153,16 @@ def test_feature_size_and_count_errors(rng):
     with pytest.raises(TypeError, match="another FeatureStats"):
         stats.merge(np.zeros((2, 3)))
     assert FeatureStats().update(np.zeros((0, 3), dtype=np.float32)).num_samples == 0
+
+
+def test_blocked_lower_triangle_accumulation(rng, monkeypatch):
+    # The blocked path (D >= BLOCKED_MIN_FEATURES) with small, ragged blocks.
+    monkeypatch.setattr(stats_module, "BLOCKED_MIN_FEATURES", 10)
+    monkeypatch.setattr(stats_module, "BLOCK", 4)
+    x = _features(rng, 80, 23, offset=1.0)
+    parts = [FeatureStats().update(x[:30]), FeatureStats().update(x[30:55]).update(x[55:])]
+    merged = parts[0].merge(parts[1])
+    _assert_matches_numpy(merged, x)
+    assert bool((merged.cov == merged.cov.T).all())
+    rebuilt = FeatureStats.from_state_dict(merged.state_dict())
+    _assert_matches_numpy(rebuilt, x)

@@ -267,10 +267,35 @@ def test_trace_bad_input(s1, s2, kwargs, error, match):
         trace_sqrt_product(s1, s2, **kwargs)
 
 
-def test_rounding_level_asymmetry_is_accepted(gen):
+@pytest.mark.parametrize("tiled", [False, True])
+def test_rounding_level_asymmetry_is_accepted(tiled, gen, monkeypatch):
+    # The lower triangle is what counts (like LAPACK), whichever route runs.
+    if tiled:
+        monkeypatch.setattr(sqrtm_module, "_BLOCKED_MIN_SIZE", 8)
+        monkeypatch.setattr(sqrtm_module, "_BLOCK", 3)
     _, _, s1, s2 = _covariances(100, 90, 20, gen)
-    noisy = s1 + 1e-9 * float(s1.abs().max()) * torch.randn(20, 20, generator=gen, dtype=torch.float64)
-    assert trace_sqrt_product(noisy, s2) == pytest.approx(_trace_reference((noisy + noisy.T) / 2, s2), rel=1e-12)
+    noise = 1e-9 * float(s1.abs().max()) * torch.randn(20, 20, generator=gen, dtype=torch.float64)
+    noisy1, noisy2 = s1 + noise, s2 + noise.T
+    lower1, lower2 = (torch.tril(s) + torch.tril(s, -1).T for s in (noisy1, noisy2))
+    want = _trace_reference(lower1, lower2)
+    for method in ("cholesky", "eigh", "newton_schulz"):
+        assert trace_sqrt_product(noisy1, noisy2, method=method) == pytest.approx(want, rel=1e-12)
+        assert trace_sqrt_product(noisy2, noisy1, method=method) == pytest.approx(want, rel=1e-12)
+    assert want == pytest.approx(_trace_reference((noisy1 + noisy1.T) / 2, (noisy2 + noisy2.T) / 2), rel=1e-8)
+
+
+@pytest.mark.parametrize("n,block", [(7, 3), (10, 5), (600, 256)])
+def test_asymmetry_is_found_in_any_tile(n, block, monkeypatch):
+    monkeypatch.setattr(sqrtm_module, "_BLOCKED_MIN_SIZE", min(n, 512))
+    monkeypatch.setattr(sqrtm_module, "_BLOCK", block)
+    for i, j in [(0, n - 1), (n - 1, 0), (n // 2, n // 2 - 1)]:
+        s = torch.eye(n, dtype=torch.float64)
+        s[i, j] = 0.5
+        with pytest.raises(ValueError, match="sigma2 is not symmetric"):
+            trace_sqrt_product(torch.eye(n), s)
+        mirrored = sqrtm_module._mirror_lower(s)
+        assert bool((mirrored == mirrored.T).all())
+        assert bool((torch.tril(mirrored) == torch.tril(s)).all())
 
 
 def test_empty_covariances():
