@@ -57,6 +57,8 @@ def build_parser():
     train.add_argument("--lr", type=float, default=None, help="override both learning rates")
     train.add_argument("--eval-every", type=int, default=None, help="steps between metrics (default steps/10)")
     train.add_argument("--resume", default=None, help="continue from this checkpoint (last.pt)")
+    train.add_argument("--threads", type=int, default=None,
+                       help="CPU threads (default: torch's; 1 is often fastest for the small 2-D models)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
 
@@ -158,6 +160,10 @@ def _run_train(args):
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     import torch
 
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     data_kw = {"size": args.size}
     if args.channels is not None:
         data_kw["channels"] = args.channels

@@ -113,7 +113,7 @@ class Trainer:
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
-        return float(loss)
+        return loss.item()
 
     def generator_step(self):
         """One generator update (and EMA update); returns the loss as a float."""
@@ -126,11 +126,12 @@ class Trainer:
             self.g_opt.zero_grad(set_to_none=True)
             loss.backward()
             self.g_opt.step()
+            loss = loss.item()
         finally:
             D.requires_grad_(True)
         if self.ema is not None:
             self.ema.update(G)
-        return float(loss)
+        return loss
 
     def train_step(self):
         """n_critic discriminator steps then one generator step; returns (d_loss, g_loss)."""
