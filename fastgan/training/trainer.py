@@ -130,6 +130,9 @@ class Trainer:
         finally:
             D.requires_grad_(True)
         if self.ema is not None:
+            # Ramp the decay up (as in StyleGAN/ProGAN implementations): with a fixed 0.999 the
+            # average of a short run would still be dominated by the initial weights.
+            self.ema.decay = min(self.recipe.ema_decay, (1.0 + self.step) / (10.0 + self.step))
             self.ema.update(G)
         return loss
 
