@@ -15,7 +15,7 @@ def make(shape, num_classes, z_dim=None, width=None, depth=3):
         raise ValueError("cgan needs labelled data: num_classes must be >= 1")
     image = is_image(shape)
     g, d = adaptive_pair(shape, num_classes, z_dim=z_dim, width=width, depth=depth,
-                         g_norm="batch", d_norm="batch" if image else "none")
+                         g_norm="batch" if image else "none", d_norm="batch" if image else "none")
     opt = {"name": "adam", "lr": 2e-4 if image else 5e-4, "betas": [0.5, 0.999]}
     recipe = Recipe(loss="non_saturating", g_optimizer=dict(opt), d_optimizer=dict(opt),
                     batch_size=64 if image else 256, steps=2000)

@@ -9,7 +9,7 @@ from .registry import register
 @register("lsgan")
 def make(shape, num_classes, z_dim=None, width=None, depth=3):
     image = is_image(shape)
-    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm="batch",
+    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm="batch" if image else "none",
                          d_norm="batch" if image else "none")
     opt = {"name": "adam", "lr": 2e-4 if image else 5e-4, "betas": [0.5, 0.999]}
     recipe = Recipe(loss="least_squares", g_optimizer=dict(opt), d_optimizer=dict(opt),

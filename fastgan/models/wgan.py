@@ -12,7 +12,7 @@ from .registry import register
 @register("wgan")
 def make(shape, num_classes, z_dim=None, width=None, depth=3):
     image = is_image(shape)
-    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm="batch", d_norm="none")
+    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm="batch" if image else "none", d_norm="none")
     lr = 5e-5 if image else 5e-4
     recipe = Recipe(loss="wasserstein", g_optimizer={"name": "rmsprop", "lr": lr},
                     d_optimizer={"name": "rmsprop", "lr": lr}, n_critic=5, clip=0.01,

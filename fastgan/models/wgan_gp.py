@@ -12,7 +12,7 @@ from .registry import register
 def make(shape, num_classes, z_dim=None, width=None, depth=3):
     image = is_image(shape)
     g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth,
-                         g_norm="batch", d_norm="layer" if image else "none")
+                         g_norm="batch" if image else "none", d_norm="layer" if image else "none")
     lr = 1e-4 if image else 5e-4
     opt = {"name": "adam", "lr": lr, "betas": [0.0, 0.9]}
     recipe = Recipe(loss="wasserstein", g_optimizer=dict(opt), d_optimizer=dict(opt), n_critic=5,
