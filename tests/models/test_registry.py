@@ -32,8 +32,9 @@ def test_every_family_builds_and_maps_shapes(name, shape):
 
 
 def test_recipes_are_the_papers():
-    wgan = build("wgan").recipe
+    wgan = build("wgan", shape=(1, 16, 16)).recipe
     assert wgan.loss == "wasserstein" and wgan.clip == 0.01 and wgan.n_critic == 5
+    assert wgan.d_optimizer == {"name": "rmsprop", "lr": 5e-5}
     assert wgan.d_optimizer["name"] == "rmsprop"
     gp = build("wgan-gp", shape=(1, 16, 16)).recipe
     assert gp.gradient_penalty == 10.0 and gp.n_critic == 5 and gp.clip is None
@@ -42,6 +43,14 @@ def test_recipes_are_the_papers():
     assert build("gan").recipe.loss == "non_saturating"
     assert build("gan", loss="minimax").recipe.loss == "minimax"
     assert build("dcgan", shape=(1, 32, 32)).recipe.g_optimizer["betas"] == [0.5, 0.999]
+
+
+def test_2d_recipes_sample_the_raw_generator():
+    # On a mixture the EMA of a generator that moves between modes lands between them.
+    for name in ("gan", "wgan", "wgan-gp", "lsgan"):
+        assert build(name).recipe.ema_decay == 0.0, name
+        assert build(name, shape=(1, 16, 16)).recipe.ema_decay == 0.999, name
+    assert build("wgan").recipe.clip == 0.05 and build("wgan-gp").recipe.gradient_penalty == 1.0
 
 
 def test_dcgan_uses_batch_norm_except_at_g_output_and_d_input():
