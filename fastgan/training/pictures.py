@@ -1,0 +1,105 @@
+"""PNG output with pillow: image grids, 2-D scatter plots, and metric curves."""
+import math
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+
+def save_image_grid(images, path, nrow=None, padding=2, scale=None):
+    """Tile [N, C, H, W] images in [-1, 1] into one PNG (grey for C=1, RGB for C=3).
+
+    Args:
+        images: tensor [N, C, H, W].
+        path: output file.
+        nrow: images per row (default: ceil(sqrt(N))).
+        padding: pixels between tiles.
+        scale: integer upscaling of the whole grid (default: so small images are >= 64 px).
+    """
+    images = images.detach().float().cpu().clamp(-1, 1)
+    n, c, h, w = images.shape
+    nrow = nrow or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / nrow)
+    grid = torch.ones(c, rows * (h + padding) + padding, nrow * (w + padding) + padding)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[:, top:top + h, left:left + w] = images[i]
+    pixels = ((grid + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    img = Image.fromarray(pixels[..., 0] if c == 1 else pixels[..., :3])
+    scale = scale or max(1, 64 // h)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    img.save(path)
+    return path
+
+
+def save_scatter(fake, path, real=None, centers=None, extent=None, size=400):
+    """Scatter plot of 2-D points as a PNG: real in grey, generated in blue, mode centres as red crosses."""
+    fake = torch.as_tensor(fake).detach().float().cpu()
+    pts = [fake] + ([torch.as_tensor(real).float()] if real is not None else [])
+    if extent is None:
+        allpts = torch.cat(pts)
+        allpts = allpts[torch.isfinite(allpts).all(1)]
+        extent = float(allpts.abs().max()) * 1.1 + 1e-6 if len(allpts) else 1.0
+        extent = min(extent, 50.0)
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+
+    def to_px(p):
+        return ((p[:, 0] / extent + 1) * size / 2).numpy(), ((1 - p[:, 1] / extent) * size / 2).numpy()
+
+    for points, colour in ((real, (180, 180, 180)), (fake, (30, 90, 200))):
+        if points is None:
+            continue
+        xs, ys = to_px(torch.as_tensor(points).float())
+        for x, y in zip(xs, ys):
+            if np.isfinite(x) and np.isfinite(y):
+                draw.point((float(x), float(y)), fill=colour)
+    if centers is not None:
+        xs, ys = to_px(torch.as_tensor(centers).float())
+        for x, y in zip(xs, ys):
+            draw.line((x - 4, y, x + 4, y), fill=(220, 30, 30))
+            draw.line((x, y - 4, x, y + 4), fill=(220, 30, 30))
+    img.save(path)
+    return path
+
+
+def save_curves(history, keys, path, width=640, height=200):
+    """Line plots of metrics over training (one panel per key) as a PNG.
+
+    Args:
+        history: list of dicts with "step" and the keys.
+        keys: metric names to plot (missing ones are skipped).
+        path: output PNG.
+    """
+    keys = [k for k in keys if any(isinstance(h.get(k), (int, float)) for h in history)]
+    if not keys:
+        keys = []
+    img = Image.new("RGB", (width, max(1, len(keys)) * height), "white")
+    draw = ImageDraw.Draw(img)
+    for panel, key in enumerate(keys):
+        pts = [(h["step"], h[key]) for h in history if isinstance(h.get(key), (int, float)) and math.isfinite(h[key])]
+        top = panel * height
+        draw.rectangle((50, top + 10, width - 10, top + height - 25), outline=(0, 0, 0))
+        draw.text((55, top + 12), key, fill=(0, 0, 0))
+        if not pts:
+            continue
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+        y0, y1 = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
+        draw.text((2, top + 10), f"{y1:.3g}", fill=(0, 0, 0))
+        draw.text((2, top + height - 35), f"{y0:.3g}", fill=(0, 0, 0))
+        draw.text((50, top + height - 22), f"step {x0}", fill=(0, 0, 0))
+        draw.text((width - 90, top + height - 22), f"step {x1}", fill=(0, 0, 0))
+
+        def px(x, y):
+            return (50 + (x - x0) / (x1 - x0) * (width - 60), top + height - 25 - (y - y0) / (y1 - y0) * (height - 35))
+
+        line = [px(x, y) for x, y in pts]
+        if len(line) > 1:
+            draw.line(line, fill=(30, 90, 200), width=2)
+        for x, y in line:
+            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(30, 90, 200))
+    img.save(path)
+    return path
