@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..ops._inputs import as_tensor, check_finite
+from ..ops.sqrtm import _mirror_lower_  # tiled, cache-friendly symmetric completion
 
 # Rows per GEMM in update(): bounds the float64 copy of a large batch (4096 x 2048
 # doubles = 64 MiB) while keeping the GEMMs large enough to run at full speed.
@@ -132,8 +133,10 @@ class FeatureStats:
         if self.num_samples < 2:
             raise ValueError(f"a covariance needs at least 2 samples, got {self.num_samples}")
         n = self.num_samples
-        # Exactly symmetric: the lower triangle mirrored, and s_i s_j == s_j s_i.
-        return (self._symmetric_outer() - torch.outer(self._sum, self._sum) / n) / (n - 1)
+        # One D x D temporary: Q - S Sᵀ/n (rank-1 update), / (n - 1), lower triangle
+        # mirrored tile by tile (exactly symmetric, like np.cov's).
+        cov = torch.addr(self._outer, self._sum, self._sum, alpha=-1.0 / n)
+        return _mirror_lower_(cov.div_(n - 1))
 
     def save(self, path):
         """Write `mu` and `sigma` (float64) to a .npz that pytorch-fid reads; returns the path.
@@ -212,8 +215,7 @@ class FeatureStats:
             self._outer[i0:i1, :i1].addmm_(centred[:, i0:i1].T, centred[:, :i1])
 
     def _symmetric_outer(self):
-        lower = torch.tril(self._outer)
-        return lower + torch.tril(lower, -1).T
+        return _mirror_lower_(self._outer.clone())
 
     def _require_count(self, action):
         if self._fixed is not None:

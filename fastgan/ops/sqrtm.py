@@ -354,16 +354,19 @@ def _mirror_tiles(s):
 
 def _mirror_lower(s):
     """The symmetric matrix whose lower triangle is s's (a new tensor)."""
-    out = torch.empty_like(s)
+    return _mirror_lower_(s.clone())
+
+
+def _mirror_lower_(s):
+    """In place: copy the lower triangle of square s onto its upper triangle; returns s."""
     for i0, i1, j0, j1 in _tiles(s):
         tile = s[i0:i1, j0:j1]
         if i0 == j0:  # a diagonal tile: mirror within it
             lower = torch.tril(tile)
-            out[i0:i1, j0:j1] = lower + torch.tril(lower, -1).T
+            tile.copy_(lower + torch.tril(lower, -1).T)
         else:
-            out[i0:i1, j0:j1] = tile
-            out[j0:j1, i0:i1] = tile.T
-    return out
+            s[j0:j1, i0:i1].copy_(tile.T)
+    return s
 
 
 def _fake(a, num_iters, tol):
