@@ -106,7 +106,10 @@ def test_frechet_distance_cpu(benchmark, impl, fid_case):
         rel_diff_vs_pytorch_fid=abs(value - anchor) / abs(anchor),
         rel_error_vs_exact=abs(value - exact) / abs(exact),
     )
-    benchmark.pedantic(fn, args=stats, rounds=2 if kind == "well-conditioned" else 1, warmup_rounds=0)
+    # The anchors take 10-100 s a call on this CPU; fastgan's route is cheap enough for
+    # more rounds, whose median resists the load spikes of a shared machine.
+    rounds = 5 if impl == "fastgan frechet_distance" else (2 if kind == "well-conditioned" else 1)
+    benchmark.pedantic(fn, args=stats, rounds=rounds, warmup_rounds=0)
     record(benchmark, benchmark.group, impl, peak, anchor=impl == ANCHOR)
     if impl.startswith("fastgan"):
         assert benchmark.extra_info["rel_error_vs_exact"] <= 1e-6, benchmark.extra_info
