@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from ._cache import default_cache_dir
 from .metrics.fid import frechet_distance
 from .metrics.inception_score import inception_score
 from .metrics.kid import kid
@@ -280,15 +281,6 @@ def extract_features(batches, extractor, total=None, desc="features", verbose=Tr
     if not feats:
         raise ValueError(f"{desc}: no images to evaluate")
     return torch.cat(feats), (torch.cat(logits) if len(logits) == len(feats) else None)
-
-
-def default_cache_dir():
-    """``$FASTGAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/fastgan``, else ``~/.cache/fastgan``."""
-    override = os.environ.get("FASTGAN_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "fastgan"
 
 
 def folder_cache_key(files, root, extractor_identity, on_error):

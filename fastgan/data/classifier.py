@@ -3,7 +3,7 @@
 Inception features mean little for 16x16 greyscale digits; a classifier trained on the
 train split (never on held-out digits) gives a feature space where digit identity and
 stroke shape matter. It is trained once per size with a fixed seed and cached as a plain
-state_dict under the user cache folder (``$FASTGAN_CACHE`` or ``$XDG_CACHE_HOME/fastgan``
+state_dict under fastgan's cache folder (``$FASTGAN_CACHE_DIR`` or ``$XDG_CACHE_HOME/fastgan``
 or ``~/.cache/fastgan``).
 """
 import os
@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._cache import default_cache_dir
 from .digits import digits
 
 CLASSIFIER_SEED = 0
@@ -19,13 +20,10 @@ CLASSIFIER_VERSION = 2  # bump when the architecture or training changes: invali
 
 
 def cache_dir():
-    """The folder fastgan caches trained helpers in (created on demand)."""
-    root = os.environ.get("FASTGAN_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "fastgan")
-    os.makedirs(root, exist_ok=True)
-    return root
+    """The folder the classifier is cached in (created on demand): fastgan's cache folder."""
+    root = default_cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    return str(root)
 
 
 class DigitsClassifier(nn.Module):
