@@ -233,7 +233,8 @@ class Trainer:
             if self.history:
                 from .pictures import save_curves
 
-                save_curves(self.history, CURVE_KEYS, os.path.join(self.out_dir, "metrics.png"))
+                save_curves(self.history, CURVE_KEYS, os.path.join(self.out_dir, "metrics.png"),
+                            reference=self.evaluator.baseline)
         return result
 
     def _write_json(self, name, payload):
