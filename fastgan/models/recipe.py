@@ -16,6 +16,8 @@ class Recipe:
         loss: adversarial loss name from fastgan.losses.ADVERSARIAL_LOSSES.
         g_optimizer / d_optimizer: {"name": "adam"|"rmsprop"|"sgd", "lr": float, plus the
             optimiser's own keywords, e.g. "betas": [0.5, 0.999]}.
+        d_loss_options: keywords of the discriminator loss, e.g. {"real_label": 0.9} for
+            one-sided label smoothing (Salimans et al., 2016) with the (non-)saturating loss.
         n_critic: discriminator (critic) steps per generator step.
         clip: WGAN weight clipping bound for the critic after each step (None: no clipping).
         gradient_penalty: WGAN-GP weight lambda (0: no penalty); uses fastgan.ops.gradient_penalty.
@@ -27,6 +29,7 @@ class Recipe:
     loss: str = "non_saturating"
     g_optimizer: dict = field(default_factory=lambda: {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]})
     d_optimizer: dict = field(default_factory=lambda: {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]})
+    d_loss_options: dict = field(default_factory=dict)
     n_critic: int = 1
     clip: float = None
     gradient_penalty: float = 0.0
@@ -48,10 +51,10 @@ class Recipe:
         return cls(**values)
 
     def updated(self, **overrides):
-        """A copy with `overrides` applied (optimiser dicts are merged, not replaced)."""
+        """A copy with `overrides` applied (optimiser and loss-option dicts are merged, not replaced)."""
         values = self.to_dict()
         for key, value in overrides.items():
-            if key in ("g_optimizer", "d_optimizer") and isinstance(value, dict):
+            if key in ("g_optimizer", "d_optimizer", "d_loss_options") and isinstance(value, dict):
                 values[key] = {**values[key], **value}
             else:
                 values[key] = value

@@ -68,6 +68,7 @@ class Trainer:
 
         model.to(self.device).train()
         self.loss = adversarial_loss(self.recipe.loss)
+        self.d_loss_options = _checked_loss_options(self.loss.discriminator, self.recipe.d_loss_options)
         self.g_opt = make_optimizer(self.recipe.g_optimizer, model.generator.parameters())
         self.d_opt = make_optimizer(self.recipe.d_optimizer, model.discriminator.parameters())
         if self.recipe.clip:
@@ -105,7 +106,7 @@ class Trainer:
         with self._autocast():
             with torch.no_grad():
                 fake = G(z, labels)
-            loss = self.loss.discriminator(D(real, labels).float(), D(fake, labels).float())
+            loss = self.loss.discriminator(D(real, labels).float(), D(fake, labels).float(), **self.d_loss_options)
         if self.recipe.gradient_penalty:
             loss = loss + gradient_penalty(lambda x: D(x, labels), real.float(), fake.float(),
                                            weight=self.recipe.gradient_penalty, generator=self.noise_gen,
@@ -292,6 +293,19 @@ class Trainer:
         self.history = list(extra.get("history", []))
         self.best = extra.get("best")
         return self
+
+
+def _checked_loss_options(loss_fn, options):
+    """`options` if `loss_fn` takes them as keywords; a ValueError naming the unknown ones otherwise."""
+    import inspect
+
+    options = dict(options or {})
+    accepted = set(list(inspect.signature(loss_fn).parameters)[2:])  # after (real_scores, fake_scores)
+    unknown = set(options) - accepted
+    if unknown:
+        raise ValueError(f"d_loss_options {sorted(unknown)} are not keywords of {loss_fn.__name__} "
+                         f"(it takes {sorted(accepted) or 'none'})")
+    return options
 
 
 def train(model, data, *, seed=0, steps=None, out_dir=None, device="cpu", model_config=None, data_config=None,

@@ -149,3 +149,18 @@ def test_not_a_checkpoint_is_refused(tmp_path):
         read_checkpoint(path)
     with pytest.raises(FileNotFoundError):
         read_checkpoint(tmp_path / "missing.pt")
+
+
+def test_d_loss_options_reach_the_discriminator_loss(ring8):
+    losses = {}
+    for real_label in (1.0, 0.9):
+        model = _model("gan", ring8, d_loss_options={"real_label": real_label})
+        losses[real_label] = Trainer(model, ring8, progress=False).discriminator_step()
+    # Same seed, same batch, same weights: only the smoothed target changes the loss.
+    assert losses[0.9] != losses[1.0]
+
+
+def test_unknown_d_loss_options_are_refused(ring8):
+    model = _model("wgan", ring8, d_loss_options={"real_label": 0.9})
+    with pytest.raises(ValueError, match="real_label.*wasserstein_discriminator_loss"):
+        Trainer(model, ring8, progress=False)
