@@ -9,14 +9,7 @@ from fastgan.training import train
 pytestmark = pytest.mark.slow
 
 
-WGAN_SHORT = pytest.mark.xfail(
-    reason="weight-clipped WGAN covers 8/8 ring8 modes but only ~50% of samples lie within 3 sigma "
-    "after its 1500 default steps (README); the clipped critic sharpens too slowly",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize("name", ["gan", pytest.param("wgan", marks=WGAN_SHORT), "wgan-gp", "lsgan"])
+@pytest.mark.parametrize("name", ["gan", "wgan", "wgan-gp", "lsgan"])
 def test_ring8_modes_and_quality(name, tmp_path):
     _, result = train(name, "ring8", seed=0, out_dir=tmp_path, progress=False)
     final = result["final"]
