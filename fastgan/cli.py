@@ -254,6 +254,14 @@ def _run_prdc(args):
 
 _WEIGHTS_HELP = ("Inception weights file (default: pytorch-fid's pt_inception-2015-12-05-6726825d.pth, "
                  "downloaded once into the torch hub cache, or found in $FASTGAN_WEIGHTS_DIR)")
+_DEVICE_HELP = "cpu or cuda[:N] (default: cuda when available)"
+
+
+def _add_inception_options(parser):
+    """--batch-size, --device and --weights: how `eval` and `stats` run the FID Inception."""
+    parser.add_argument("--batch-size", type=int, default=50, help="images per network pass (default 50)")
+    parser.add_argument("--device", default=None, help=_DEVICE_HELP)
+    parser.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
 
 
 def add_eval_commands(commands):
@@ -272,9 +280,7 @@ def add_eval_commands(commands):
     ev.add_argument("fake", help="generated images: folder or .npy features (IS is computed on this set)")
     ev.add_argument("--metrics", default="fid,kid,is,prdc", help="comma-separated: fid,kid,is,prdc (default all)")
     ev.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
-    ev.add_argument("--batch-size", type=int, default=50, help="images per network pass (default 50)")
-    ev.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
-    ev.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
+    _add_inception_options(ev)
     ev.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default 100)")
     ev.add_argument("--kid-subset-size", type=int, default=1000,
                     help="KID subset size (default 1000, capped by the set sizes)")
@@ -298,7 +304,7 @@ def add_eval_commands(commands):
     fid.add_argument("path", nargs=2, help="two folders / .npz files (with --save-stats: folder and output .npz)")
     fid.add_argument("--batch-size", type=int, default=50, help="batch size (default 50)")
     fid.add_argument("--num-workers", type=int, default=None, help="data-loading processes (default min(8, cores))")
-    fid.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
+    fid.add_argument("--device", default=None, help=_DEVICE_HELP)
     fid.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048),
                      help="Inception features to use (default 2048, pool3)")
     fid.add_argument("--save-stats", action="store_true", help="write the statistics of PATH1 to PATH2 instead")
@@ -314,9 +320,7 @@ def add_eval_commands(commands):
     )
     stats.add_argument("dir", help="image folder")
     stats.add_argument("out", help="output .npz")
-    stats.add_argument("--batch-size", type=int, default=50, help="images per network pass (default 50)")
-    stats.add_argument("--device", default=None, help="cpu or cuda[:N] (default: cuda when available)")
-    stats.add_argument("--weights", metavar="FILE", default=None, help=_WEIGHTS_HELP)
+    _add_inception_options(stats)
     stats.add_argument("--features", metavar="OUT.npy", default=None, help="also save the raw features [N, 2048]")
     stats.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     stats.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -4,8 +4,6 @@ import os
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from PIL import Image
 from torch import nn
 
 import fastgan
@@ -13,42 +11,13 @@ from fastgan.evaluate import Extractor, default_cache_dir
 from fastgan.metrics import fid_from_features, inception_score, kid, prdc
 from fastgan.networks import FIDInceptionV3
 from fastgan.networks.weights import WeightsNotFoundError, load_seeded
+from tiny_inception import TinyNet, make_images, write_folder
 
 KEYS = {
     "frechet_inception_distance", "kernel_inception_distance_mean", "kernel_inception_distance_std",
     "inception_score_mean", "inception_score_std", "precision", "recall", "density", "coverage",
 }
 SMALL = dict(kid_subset_size=6, kid_subsets=10, is_splits=2, prdc_k=3, verbose=False)
-
-
-class TinyNet(nn.Module):
-    """A small seeded feature network: 32 features and 10 logits, counting its calls."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3, stride=2)
-        self.fc = nn.Linear(32, 10)
-        load_seeded(self)
-        self.calls = 0
-
-    def forward(self, images):
-        self.calls += 1
-        x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
-        pool = F.adaptive_avg_pool2d(F.relu(self.conv(x)), 2).flatten(1)
-        return {"pool3": pool, "logits_unbiased": self.fc(pool) - self.fc.bias, "logits": self.fc(pool)}
-
-
-def _images(seed, n=12, size=32, shift=0):
-    g = torch.Generator().manual_seed(seed)
-    base = torch.randint(0, 200, (n, 3, size, size), generator=g)
-    return (base + shift).clamp(0, 255).to(torch.uint8)
-
-
-def _write_folder(folder, images, fmt="png"):
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, img in enumerate(images):
-        Image.fromarray(img.permute(1, 2, 0).numpy()).save(folder / f"{i:03d}.{fmt}")
-    return folder
 
 
 def _direct(net, real, fake, **small):
@@ -71,8 +40,8 @@ def net():
 
 @pytest.fixture
 def folders(tmp_path):
-    real, fake = _images(0), _images(1, shift=40)
-    return real, fake, _write_folder(tmp_path / "real", real), _write_folder(tmp_path / "fake", fake)
+    real, fake = make_images(0), make_images(1, shift=40)
+    return real, fake, write_folder(tmp_path / "real", real), write_folder(tmp_path / "fake", fake)
 
 
 def _close(got, want):
@@ -145,7 +114,7 @@ def test_generator_equals_a_folder_of_its_saved_samples(folders, net, tmp_path):
     z = torch.randn(10, 4, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         saved = ((gen(z) + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8)
-    from_folder = fastgan.evaluate(real_dir, _write_folder(tmp_path / "samples", saved), metrics=("fid", "prdc"),
+    from_folder = fastgan.evaluate(real_dir, write_folder(tmp_path / "samples", saved), metrics=("fid", "prdc"),
                                    feature_extractor=net, cache=False, **SMALL)
     _close(out, from_folder)
 
@@ -308,8 +277,8 @@ def test_seeded_inception_through_a_folder_matches_pytorch_fid_reference(seeded_
     """Decoding, batching and the network reproduce pytorch-fid's pool3 features (networks.pt)."""
     ref = torch.load(str(reference_dir / "networks.pt"), weights_only=True)
     imgs = ref["imgs64"]
-    real_dir = _write_folder(tmp_path / "real", imgs[:2])
-    fake_dir = _write_folder(tmp_path / "fake", imgs[2:])
+    real_dir = write_folder(tmp_path / "real", imgs[:2])
+    fake_dir = write_folder(tmp_path / "fake", imgs[2:])
     out = fastgan.evaluate(real_dir, fake_dir, metrics="fid,is", feature_extractor=seeded_inception, is_splits=1,
                            batch_size=2, cache=False, verbose=False)
     pool3 = ref["inception_pool3_64"]

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "fastgan/gradient_penalty_checks.h"
+#include "fastgan/gradient_penalty_math.h"
+#include "fastgan/gradient_penalty_operands.h"
 
 namespace fastgan::cpu {
 namespace {
@@ -48,40 +50,18 @@ double row_sum_of_squares(const scalar_t* row, int64_t n) {
   return total;
 }
 
-// d penalty / d g_i = coef_i * g_i. `scale` is upstream * 2 * weight / batch. The norm's
-// subgradient at g_i = 0 is taken as 0, as torch's norm backward does; with center 0 the
-// penalty is ||g||^2, whose gradient 2 g is defined everywhere.
-double row_coefficient(double norm, double scale, double center, bool one_sided,
-                       double grad_norm) {
-  const double gap = norm - center;
-  double coef = 0.0;
-  if (!one_sided || gap > 0.0) {
-    if (center == 0.0) {
-      coef = scale;
-    } else if (norm > 0.0) {
-      coef = scale * gap / norm;
-    }
-  }
-  if (norm > 0.0) coef += grad_norm / norm;
-  return coef;
-}
-
 at::Tensor interpolate_cpu(const at::Tensor& real_in, const at::Tensor& fake_in,
                            const at::Tensor& alpha_in) {
   gp::check_interpolate_args(real_in, fake_in, alpha_in);
-  const at::Tensor real = real_in.contiguous();
-  const at::Tensor fake = fake_in.contiguous();
-  const at::Tensor alpha = alpha_in.contiguous();
-  at::Tensor out = at::empty_like(real, at::MemoryFormat::Contiguous);
-  const int64_t batch = real.size(0);
-  if (real.numel() == 0) return out;
-  const int64_t per_sample = real.numel() / batch;
-  AT_DISPATCH_FLOATING_TYPES(real.scalar_type(), "gradient_penalty_interpolate", [&] {
-    const scalar_t* r = real.data_ptr<scalar_t>();
-    const scalar_t* f = fake.data_ptr<scalar_t>();
-    const scalar_t* a = alpha.data_ptr<scalar_t>();
-    scalar_t* o = out.data_ptr<scalar_t>();
-    at::parallel_for(0, batch, rows_per_task(per_sample), [&](int64_t begin, int64_t end) {
+  const gp::InterpolateOperands op = gp::prepare_interpolate(real_in, fake_in, alpha_in);
+  if (op.out.numel() == 0) return op.out;
+  const int64_t per_sample = op.per_sample;
+  AT_DISPATCH_FLOATING_TYPES(op.real.scalar_type(), "gradient_penalty_interpolate", [&] {
+    const scalar_t* r = op.real.data_ptr<scalar_t>();
+    const scalar_t* f = op.fake.data_ptr<scalar_t>();
+    const scalar_t* a = op.alpha.data_ptr<scalar_t>();
+    scalar_t* o = op.out.data_ptr<scalar_t>();
+    at::parallel_for(0, op.batch, rows_per_task(per_sample), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         // Same arithmetic as alpha * real + (1 - alpha) * fake in torch.
         const scalar_t ai = a[i];
@@ -93,59 +73,54 @@ at::Tensor interpolate_cpu(const at::Tensor& real_in, const at::Tensor& fake_in,
       }
     });
   });
-  return out;
+  return op.out;
 }
 
 std::tuple<at::Tensor, at::Tensor> norms_penalty_cpu(const at::Tensor& grads_in, double weight,
                                                      double center, bool one_sided) {
   gp::check_penalty_args(grads_in, weight, center);
-  const at::Tensor grads = grads_in.contiguous();
-  const int64_t batch = grads.size(0);
-  const int64_t per_sample = grads.size(1);
-  at::Tensor norms = at::empty({batch}, grads.options());
-  at::Tensor penalty = at::empty({}, grads.options());
+  const gp::NormsOperands op = gp::prepare_norms(grads_in);
+  const int64_t batch = op.batch;
+  const int64_t per_sample = op.per_sample;
   std::vector<double> terms(batch);
-  AT_DISPATCH_FLOATING_TYPES(grads.scalar_type(), "gradient_penalty_norms", [&] {
-    const scalar_t* g = grads.data_ptr<scalar_t>();
-    scalar_t* n = norms.data_ptr<scalar_t>();
+  AT_DISPATCH_FLOATING_TYPES(op.grads.scalar_type(), "gradient_penalty_norms", [&] {
+    const scalar_t* g = op.grads.data_ptr<scalar_t>();
+    scalar_t* n = op.norms.data_ptr<scalar_t>();
     at::parallel_for(0, batch, rows_per_task(per_sample), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         const double norm = std::sqrt(row_sum_of_squares(g + i * per_sample, per_sample));
         n[i] = static_cast<scalar_t>(norm);
-        double gap = norm - center;
-        if (one_sided && gap < 0.0) gap = 0.0;
-        terms[i] = gap * gap;
+        terms[i] = gp::penalty_term(norm, center, one_sided);
       }
     });
     // Summed serially in row order: deterministic whatever the thread count.
     double total = 0.0;
     for (double t : terms) total += t;
-    penalty.fill_(static_cast<scalar_t>(weight * total / static_cast<double>(batch)));
+    op.penalty.fill_(static_cast<scalar_t>(weight * total / static_cast<double>(batch)));
   });
-  return {penalty, norms};
+  return {op.penalty, op.norms};
 }
 
-at::Tensor norms_penalty_backward_cpu(const at::Tensor& grad_penalty,
+at::Tensor norms_penalty_backward_cpu(const at::Tensor& grad_penalty_in,
                                       const std::optional<at::Tensor>& grad_norms_in,
                                       const at::Tensor& grads_in, const at::Tensor& norms_in,
                                       double weight, double center, bool one_sided) {
   const std::optional<at::Tensor> grad_norms =
-      gp::check_backward_args(grad_penalty, grad_norms_in, grads_in, norms_in, weight, center);
-  const int64_t batch = grads_in.size(0);
-  const int64_t per_sample = grads_in.size(1);
-  const at::Tensor grads = grads_in.contiguous();
-  const at::Tensor norms = norms_in.contiguous();
-  at::Tensor out = at::empty_like(grads);
-  AT_DISPATCH_FLOATING_TYPES(grads.scalar_type(), "gradient_penalty_norms_backward", [&] {
-    const double upstream = static_cast<double>(grad_penalty.item<scalar_t>());
+      gp::check_backward_args(grad_penalty_in, grad_norms_in, grads_in, norms_in, weight, center);
+  const gp::NormsBackwardOperands op =
+      gp::prepare_norms_backward(grad_penalty_in, grads_in, norms_in);
+  const int64_t batch = op.batch;
+  const int64_t per_sample = op.per_sample;
+  AT_DISPATCH_FLOATING_TYPES(op.grads.scalar_type(), "gradient_penalty_norms_backward", [&] {
+    const double upstream = static_cast<double>(op.grad_penalty.item<scalar_t>());
     const double scale = upstream * 2.0 * weight / static_cast<double>(batch);
-    const scalar_t* g = grads.data_ptr<scalar_t>();
-    const scalar_t* n = norms.data_ptr<scalar_t>();
+    const scalar_t* g = op.grads.data_ptr<scalar_t>();
+    const scalar_t* n = op.norms.data_ptr<scalar_t>();
     const scalar_t* gn = grad_norms ? grad_norms->data_ptr<scalar_t>() : nullptr;
-    scalar_t* o = out.data_ptr<scalar_t>();
+    scalar_t* o = op.out.data_ptr<scalar_t>();
     at::parallel_for(0, batch, rows_per_task(per_sample), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const scalar_t coef = static_cast<scalar_t>(row_coefficient(
+        const scalar_t coef = static_cast<scalar_t>(gp::row_coefficient(
             static_cast<double>(n[i]), scale, center, one_sided,
             gn ? static_cast<double>(gn[i]) : 0.0));
         const int64_t offset = i * per_sample;
@@ -153,7 +128,7 @@ at::Tensor norms_penalty_backward_cpu(const at::Tensor& grad_penalty,
       }
     });
   });
-  return out;
+  return op.out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "fastgan/gradient_penalty.h"
+#include "fastgan/gradient_penalty_math.h"
 
 namespace fastgan::cuda {
 namespace {
@@ -60,9 +61,7 @@ __global__ void row_norms_kernel(const scalar_t* __restrict__ grads, int64_t per
   const double norm = sqrt(block_sum(sum, shared));
   if (threadIdx.x == 0) {
     norms[blockIdx.x] = static_cast<scalar_t>(norm);
-    double gap = norm - center;
-    if (one_sided && gap < 0.0) gap = 0.0;
-    terms[blockIdx.x] = gap * gap;
+    terms[blockIdx.x] = gp::penalty_term(norm, center, one_sided);
   }
 }
 
@@ -74,23 +73,6 @@ __global__ void penalty_sum_kernel(const double* __restrict__ terms, int64_t bat
   for (int64_t i = threadIdx.x; i < batch; i += blockDim.x) sum += terms[i];
   const double total = block_sum(sum, shared);
   if (threadIdx.x == 0) penalty[0] = static_cast<scalar_t>(weight * total / static_cast<double>(batch));
-}
-
-// Same rule as the CPU kernel: the norm's subgradient at 0 is 0; with center 0 the
-// penalty is ||g||^2, whose gradient 2 g is defined everywhere.
-__device__ double row_coefficient(double norm, double scale, double center, bool one_sided,
-                                  double grad_norm) {
-  const double gap = norm - center;
-  double coef = 0.0;
-  if (!one_sided || gap > 0.0) {
-    if (center == 0.0) {
-      coef = scale;
-    } else if (norm > 0.0) {
-      coef = scale * gap / norm;
-    }
-  }
-  if (norm > 0.0) coef += grad_norm / norm;
-  return coef;
 }
 
 template <typename scalar_t>
@@ -109,7 +91,7 @@ __global__ void penalty_backward_kernel(const scalar_t* __restrict__ grad_penalt
     const int64_t i = idx / per_sample;
     const double gn = grad_norms != nullptr ? static_cast<double>(grad_norms[i]) : 0.0;
     const scalar_t coef = static_cast<scalar_t>(
-        row_coefficient(static_cast<double>(norms[i]), scale, center, one_sided, gn));
+        gp::row_coefficient(static_cast<double>(norms[i]), scale, center, one_sided, gn));
     out[idx] = coef * grads[idx];
   }
 }

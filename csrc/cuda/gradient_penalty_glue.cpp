@@ -12,6 +12,7 @@
 
 #include "fastgan/gradient_penalty.h"
 #include "fastgan/gradient_penalty_checks.h"
+#include "fastgan/gradient_penalty_operands.h"
 
 namespace fastgan::cuda {
 namespace {
@@ -20,33 +21,27 @@ at::Tensor interpolate_cuda(const at::Tensor& real_in, const at::Tensor& fake_in
                             const at::Tensor& alpha_in) {
   gp::check_interpolate_args(real_in, fake_in, alpha_in);
   const c10::cuda::CUDAGuard guard(real_in.device());
-  const at::Tensor real = real_in.contiguous();
-  const at::Tensor fake = fake_in.contiguous();
-  const at::Tensor alpha = alpha_in.contiguous();
-  at::Tensor out = at::empty_like(real, at::MemoryFormat::Contiguous);
-  const int64_t batch = real.size(0);
-  if (real.numel() == 0) return out;
-  const int64_t per_sample = real.numel() / batch;
+  const gp::InterpolateOperands op = gp::prepare_interpolate(real_in, fake_in, alpha_in);
+  if (op.out.numel() == 0) return op.out;
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
-  if (real.scalar_type() == at::kDouble) {
-    C10_CUDA_CHECK(launch_gp_interpolate<double>(real.data_ptr<double>(), fake.data_ptr<double>(),
-                                                 alpha.data_ptr<double>(), batch, per_sample,
-                                                 out.data_ptr<double>(), stream));
+  if (op.real.scalar_type() == at::kDouble) {
+    C10_CUDA_CHECK(launch_gp_interpolate<double>(
+        op.real.data_ptr<double>(), op.fake.data_ptr<double>(), op.alpha.data_ptr<double>(),
+        op.batch, op.per_sample, op.out.data_ptr<double>(), stream));
   } else {
-    C10_CUDA_CHECK(launch_gp_interpolate<float>(real.data_ptr<float>(), fake.data_ptr<float>(),
-                                                alpha.data_ptr<float>(), batch, per_sample,
-                                                out.data_ptr<float>(), stream));
+    C10_CUDA_CHECK(launch_gp_interpolate<float>(
+        op.real.data_ptr<float>(), op.fake.data_ptr<float>(), op.alpha.data_ptr<float>(),
+        op.batch, op.per_sample, op.out.data_ptr<float>(), stream));
   }
-  return out;
+  return op.out;
 }
 
 template <typename scalar_t>
-void norms_penalty(const at::Tensor& grads, double weight, double center, bool one_sided,
-                   at::Tensor& penalty, at::Tensor& norms) {
-  at::Tensor terms = at::empty({grads.size(0)}, grads.options().dtype(at::kDouble));
+void norms_penalty(const gp::NormsOperands& op, double weight, double center, bool one_sided) {
+  at::Tensor terms = at::empty({op.batch}, op.grads.options().dtype(at::kDouble));
   C10_CUDA_CHECK(launch_gp_norms_penalty<scalar_t>(
-      grads.data_ptr<scalar_t>(), grads.size(0), grads.size(1), weight, center, one_sided,
-      norms.data_ptr<scalar_t>(), terms.data_ptr<double>(), penalty.data_ptr<scalar_t>(),
+      op.grads.data_ptr<scalar_t>(), op.batch, op.per_sample, weight, center, one_sided,
+      op.norms.data_ptr<scalar_t>(), terms.data_ptr<double>(), op.penalty.data_ptr<scalar_t>(),
       c10::cuda::getCurrentCUDAStream()));
 }
 
@@ -54,25 +49,24 @@ std::tuple<at::Tensor, at::Tensor> norms_penalty_cuda(const at::Tensor& grads_in
                                                       double center, bool one_sided) {
   gp::check_penalty_args(grads_in, weight, center);
   const c10::cuda::CUDAGuard guard(grads_in.device());
-  const at::Tensor grads = grads_in.contiguous();
-  at::Tensor norms = at::empty({grads.size(0)}, grads.options());
-  at::Tensor penalty = at::empty({}, grads.options());
-  if (grads.scalar_type() == at::kDouble) {
-    norms_penalty<double>(grads, weight, center, one_sided, penalty, norms);
+  const gp::NormsOperands op = gp::prepare_norms(grads_in);
+  if (op.grads.scalar_type() == at::kDouble) {
+    norms_penalty<double>(op, weight, center, one_sided);
   } else {
-    norms_penalty<float>(grads, weight, center, one_sided, penalty, norms);
+    norms_penalty<float>(op, weight, center, one_sided);
   }
-  return {penalty, norms};
+  return {op.penalty, op.norms};
 }
 
 template <typename scalar_t>
-void penalty_backward(const at::Tensor& grad_penalty, const std::optional<at::Tensor>& grad_norms,
-                      const at::Tensor& grads, const at::Tensor& norms, double weight,
-                      double center, bool one_sided, at::Tensor& out) {
+void penalty_backward(const gp::NormsBackwardOperands& op,
+                      const std::optional<at::Tensor>& grad_norms, double weight, double center,
+                      bool one_sided) {
   C10_CUDA_CHECK(launch_gp_norms_penalty_backward<scalar_t>(
-      grad_penalty.data_ptr<scalar_t>(), grad_norms ? grad_norms->data_ptr<scalar_t>() : nullptr,
-      grads.data_ptr<scalar_t>(), norms.data_ptr<scalar_t>(), grads.size(0), grads.size(1),
-      weight, center, one_sided, out.data_ptr<scalar_t>(), c10::cuda::getCurrentCUDAStream()));
+      op.grad_penalty.data_ptr<scalar_t>(),
+      grad_norms ? grad_norms->data_ptr<scalar_t>() : nullptr, op.grads.data_ptr<scalar_t>(),
+      op.norms.data_ptr<scalar_t>(), op.batch, op.per_sample, weight, center, one_sided,
+      op.out.data_ptr<scalar_t>(), c10::cuda::getCurrentCUDAStream()));
 }
 
 at::Tensor norms_penalty_backward_cuda(const at::Tensor& grad_penalty_in,
@@ -82,16 +76,14 @@ at::Tensor norms_penalty_backward_cuda(const at::Tensor& grad_penalty_in,
   const std::optional<at::Tensor> grad_norms =
       gp::check_backward_args(grad_penalty_in, grad_norms_in, grads_in, norms_in, weight, center);
   const c10::cuda::CUDAGuard guard(grads_in.device());
-  const at::Tensor grad_penalty = grad_penalty_in.contiguous();
-  const at::Tensor grads = grads_in.contiguous();
-  const at::Tensor norms = norms_in.contiguous();
-  at::Tensor out = at::empty_like(grads);
-  if (grads.scalar_type() == at::kDouble) {
-    penalty_backward<double>(grad_penalty, grad_norms, grads, norms, weight, center, one_sided, out);
+  const gp::NormsBackwardOperands op =
+      gp::prepare_norms_backward(grad_penalty_in, grads_in, norms_in);
+  if (op.grads.scalar_type() == at::kDouble) {
+    penalty_backward<double>(op, grad_norms, weight, center, one_sided);
   } else {
-    penalty_backward<float>(grad_penalty, grad_norms, grads, norms, weight, center, one_sided, out);
+    penalty_backward<float>(op, grad_norms, weight, center, one_sided);
   }
-  return out;
+  return op.out;
 }
 
 }  // namespace

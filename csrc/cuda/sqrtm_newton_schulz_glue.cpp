@@ -12,31 +12,17 @@
 #include <torch/library.h>
 
 #include <cmath>
-#include <limits>
-#include <tuple>
 
 #include "fastgan/sqrtm_newton_schulz.h"
+#include "fastgan/sqrtm_newton_schulz_common.h"
 
 namespace fastgan::cuda {
 namespace {
 
-void check_square_matrix(const at::Tensor& a, const char* name) {
-  TORCH_CHECK(a.dim() == 2 && a.size(0) == a.size(1), "fastgan: ", name,
-              " must be a square matrix [n, n], got shape ", a.sizes());
-  TORCH_CHECK(a.scalar_type() == at::kFloat || a.scalar_type() == at::kDouble, "fastgan: ", name,
-              " must be float32 or float64, got ", a.scalar_type(),
-              "; cast it first, e.g. a.double()");
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor> result(const at::Tensor& sqrt_a, double residual,
-                                                       int64_t iterations) {
-  return {sqrt_a, at::scalar_tensor(residual, sqrt_a.options().dtype(at::kDouble)),
-          at::scalar_tensor(iterations, sqrt_a.options().dtype(at::kLong))};
-}
+using sqrtm::result;
 
 template <typename scalar_t>
-std::tuple<at::Tensor, at::Tensor, at::Tensor> newton_schulz(const at::Tensor& a_in,
-                                                             int64_t num_iters, double tol) {
+sqrtm::Result newton_schulz(const at::Tensor& a_in, int64_t num_iters, double tol) {
   const at::Tensor a = a_in.contiguous();
   const int64_t n = a.size(0);
   if (n == 0) return result(at::empty_like(a), 0.0, 0);
@@ -55,45 +41,25 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> newton_schulz(const at::Tensor& a
       a.data_ptr<scalar_t>(), n, y[0].data_ptr<scalar_t>(), z[0].data_ptr<scalar_t>(),
       norm_sq.data_ptr<double>(), partials.data_ptr<double>(), stream));
   const double norm_sq_host = norm_sq.item<double>();
-  TORCH_CHECK(std::isfinite(norm_sq_host), "fastgan: sqrtm_newton_schulz: a contains NaN or Inf ",
-              "(or its Frobenius norm overflows); remove or rescale those entries");
+  sqrtm::check_norm_finite(norm_sq_host);
   if (norm_sq_host == 0.0) return result(at::zeros_like(a), 0.0, 0);
 
   at::NoTF32Guard full_precision;
-  int cur = 0;
-  double best = std::numeric_limits<double>::infinity();
-  int64_t best_iter = 0;
-  int best_buf = 0;
-  for (int64_t k = 0;; ++k) {
-    at::mm_out(p, z[cur], y[cur]);
-    C10_CUDA_CHECK(launch_newton_schulz_step<scalar_t>(p.data_ptr<scalar_t>(), n,
+  const sqrtm::Best best = sqrtm::iterate(y, z, p, num_iters, tol, [&](at::Tensor& t) {
+    C10_CUDA_CHECK(launch_newton_schulz_step<scalar_t>(t.data_ptr<scalar_t>(), n,
                                                         residual_sq.data_ptr<double>(),
                                                         partials.data_ptr<double>(), stream));
-    const double r = std::sqrt(residual_sq.item<double>());
-    // Stop on convergence, on no progress (the rounding floor, or divergence), or at the cap.
-    if (!(r < best)) break;
-    best = r;
-    best_iter = k;
-    best_buf = cur;
-    if (r <= tol || k >= num_iters) break;
-    const int next = 1 - cur;
-    at::mm_out(y[next], y[cur], p);
-    at::mm_out(z[next], p, z[cur]);
-    cur = next;
-  }
+    return std::sqrt(residual_sq.item<double>());
+  });
   at::Tensor out = at::empty_like(a);
-  C10_CUDA_CHECK(launch_newton_schulz_finish<scalar_t>(y[best_buf].data_ptr<scalar_t>(), n,
+  C10_CUDA_CHECK(launch_newton_schulz_finish<scalar_t>(y[best.buffer].data_ptr<scalar_t>(), n,
                                                         norm_sq.data_ptr<double>(),
                                                         out.data_ptr<scalar_t>(), stream));
-  return result(out, best, best_iter);
+  return result(out, best.residual, best.iteration);
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sqrtm_newton_schulz_cuda(const at::Tensor& a,
-                                                                        int64_t num_iters,
-                                                                        double tol) {
-  check_square_matrix(a, "a");
-  TORCH_CHECK(num_iters >= 0, "fastgan: num_iters must be >= 0, got ", num_iters);
-  TORCH_CHECK(tol >= 0.0, "fastgan: tol must be >= 0, got ", tol);
+sqrtm::Result sqrtm_newton_schulz_cuda(const at::Tensor& a, int64_t num_iters, double tol) {
+  sqrtm::check_args(a, num_iters, tol);
   const c10::cuda::CUDAGuard guard(a.device());
   if (a.scalar_type() == at::kDouble) return newton_schulz<double>(a, num_iters, tol);
   return newton_schulz<float>(a, num_iters, tol);

@@ -58,40 +58,42 @@ class PublishedWeights:
     package_file: tuple = ()
 
 
+def _hub_file(url, description):
+    """A file named ``name-<first 8 hex of its sha256>.pth`` (torch hub's convention), cached
+    under that name: the prefix in the name is the digest it is verified against."""
+    filename = url.rsplit("/", 1)[-1]
+    return PublishedWeights(filename=filename, url=url, sha256=filename.rsplit("-", 1)[-1].split(".")[0],
+                            description=description)
+
+
+def _lpips_linear_layers(net, sha256, description):
+    """The LPIPS v0.1 linear layers of backbone `net`; the lpips wheel bundles a copy."""
+    relative = f"weights/v0.1/{net}.pth"
+    return PublishedWeights(
+        filename=f"lpips-v0.1-{net}-{sha256[:8]}.pth",
+        url=f"https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/{relative}",
+        sha256=sha256,
+        description=description,
+        package_file=("lpips", relative),
+    )
+
+
 REGISTRY = {
-    "pytorch-fid": PublishedWeights(
-        filename="pt_inception-2015-12-05-6726825d.pth",
-        url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
-        sha256="6726825d",
-        description="FID Inception-v3 (TF graph 2015-12-05, ported by pytorch-fid)",
+    "pytorch-fid": _hub_file(
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+        "FID Inception-v3 (TF graph 2015-12-05, ported by pytorch-fid)",
     ),
-    "torchvision-vgg16": PublishedWeights(
-        filename="vgg16-397923af.pth",
-        url="https://download.pytorch.org/models/vgg16-397923af.pth",
-        sha256="397923af",
-        description="torchvision VGG16 ImageNet weights",
-    ),
-    "torchvision-alexnet": PublishedWeights(
-        filename="alexnet-owt-7be5be79.pth",
-        url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
-        sha256="7be5be79",
-        description="torchvision AlexNet ImageNet weights",
-    ),
+    "torchvision-vgg16": _hub_file("https://download.pytorch.org/models/vgg16-397923af.pth",
+                                   "torchvision VGG16 ImageNet weights"),
+    "torchvision-alexnet": _hub_file("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+                                     "torchvision AlexNet ImageNet weights"),
     # The lpips package ships these two files inside its wheel; they are tiny.
-    "lpips-v0.1-alex": PublishedWeights(
-        filename="lpips-v0.1-alex-df73285e.pth",
-        url="https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth",
-        sha256="df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
-        description="LPIPS v0.1 linear layers for AlexNet",
-        package_file=("lpips", "weights/v0.1/alex.pth"),
-    ),
-    "lpips-v0.1-vgg": PublishedWeights(
-        filename="lpips-v0.1-vgg-a78928a0.pth",
-        url="https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth",
-        sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
-        description="LPIPS v0.1 linear layers for VGG16",
-        package_file=("lpips", "weights/v0.1/vgg.pth"),
-    ),
+    "lpips-v0.1-alex": _lpips_linear_layers(
+        "alex", "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
+        "LPIPS v0.1 linear layers for AlexNet"),
+    "lpips-v0.1-vgg": _lpips_linear_layers(
+        "vgg", "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
+        "LPIPS v0.1 linear layers for VGG16"),
 }
 
 

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_images, write_folder
 from fastgan.compat import pytorch_fid
 from fastgan.compat.pytorch_fid import InceptionV3
 from fastgan.metrics import FeatureStats, fid_from_features
 from fastgan.networks import FIDInceptionV3
+from tiny_inception import make_images, write_folder
 
 SIZE = 75  # the smallest input Inception takes without resizing: cheap on the CPU
 

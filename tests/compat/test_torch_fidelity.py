@@ -4,9 +4,9 @@ import pytest
 import torch
 
 import fastgan
-from conftest import make_images, write_folder
 from fastgan.compat.torch_fidelity import calculate_metrics
 from fastgan.metrics import inception_score
+from tiny_inception import make_images, write_folder
 
 
 def test_keys_and_input1_is_the_generated_set(tmp_path, tiny_net):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import fastgan.compat.torchmetrics as tm
-from conftest import make_images
 from fastgan.metrics import fid_from_features, inception_score, kid
+from tiny_inception import make_images
 
 
 @pytest.fixture

@@ -4,26 +4,11 @@ import pytest
 import torch
 
 import fastgan.metrics
-from fastgan.networks import LPIPS
-from fastgan.networks.weights import load_seeded
 
 
-@pytest.fixture(scope="module")
-def ref(reference_dir):
-    return torch.load(reference_dir / "networks.pt", weights_only=True)
-
-
-@pytest.fixture(scope="module")
-def alex(ref):
-    """LPIPS-alex with the seeded backbone and real v0.1 linear layers (as the reference)."""
-    lp = LPIPS("alex", pretrained=False, linear_weights=ref["lpips_alex_lin"])
-    load_seeded(lp.backbone)
-    return lp
-
-
-def test_matches_reference_from_uint8_float_and_numpy(alex, ref):
-    imgs = ref["imgs64"]
-    want = ref["lpips_alex"]
+def test_matches_reference_from_uint8_float_and_numpy(lpips_alex, networks_ref):
+    imgs = networks_ref["imgs64"]
+    want = networks_ref["lpips_alex"]
     signed = imgs.float() / 127.5 - 1
     for a, b, kw in [
         (imgs[:2], imgs[2:], {}),                                           # uint8: x / 127.5 - 1
@@ -31,19 +16,20 @@ def test_matches_reference_from_uint8_float_and_numpy(alex, ref):
         ((signed[:2] + 1) / 2, (signed[2:] + 1) / 2, {"normalize": True}),  # [0,1]
         (signed[:2].numpy(), signed[2:].numpy(), {}),                       # NumPy
     ]:
-        got = fastgan.metrics.lpips(a, b, model=alex, **kw)
+        got = fastgan.metrics.lpips(a, b, model=lpips_alex, **kw)
         assert got.shape == (2,) and got.dtype == torch.float32
         assert float(((got - want).abs() / want).max()) < 1e-4, (kw, got, want)
 
 
-def test_reductions_and_batching(alex, ref):
-    imgs = ref["imgs64"]
+def test_reductions_and_batching(lpips_alex, networks_ref):
+    imgs = networks_ref["imgs64"]
     a, b = imgs[[0, 1, 2, 3, 0]], imgs[[3, 2, 1, 0, 0]]
-    each = fastgan.metrics.lpips(a, b, model=alex)
-    torch.testing.assert_close(fastgan.metrics.lpips(a, b, model=alex, batch_size=2), each, rtol=1e-5, atol=1e-7)
+    each = fastgan.metrics.lpips(a, b, model=lpips_alex)
+    batched = fastgan.metrics.lpips(a, b, model=lpips_alex, batch_size=2)
+    torch.testing.assert_close(batched, each, rtol=1e-5, atol=1e-7)
     assert each[4] == 0
-    mean = fastgan.metrics.lpips(a, b, model=alex, reduction="mean")
-    total = fastgan.metrics.lpips(a, b, model=alex, reduction="sum")
+    mean = fastgan.metrics.lpips(a, b, model=lpips_alex, reduction="mean")
+    total = fastgan.metrics.lpips(a, b, model=lpips_alex, reduction="sum")
     assert isinstance(mean, float) and isinstance(total, float)
     assert mean == pytest.approx(float(each.double().mean()), rel=1e-6)
     assert total == pytest.approx(float(each.double().sum()), rel=1e-6)
@@ -59,13 +45,13 @@ def test_reductions_and_batching(alex, ref):
     (torch.zeros(1, 3, 32, 32), torch.zeros(1, 3, 32, 32), {"net": "vgg"}, ValueError, "matching net"),
     (np.zeros((1, 3, 32, 32), np.int64), np.zeros((1, 3, 32, 32), np.int64), {}, TypeError, "uint8"),
 ])
-def test_bad_input(alex, a, b, kw, error, match):
+def test_bad_input(lpips_alex, a, b, kw, error, match):
     with pytest.raises(error, match=match):
-        fastgan.metrics.lpips(a, b, model=alex, **kw)
+        fastgan.metrics.lpips(a, b, model=lpips_alex, **kw)
 
 
-def test_gradient_flows_for_path_length_use(alex, gen):
+def test_gradient_flows_for_path_length_use(lpips_alex, gen):
     a = (torch.rand(2, 3, 40, 40, generator=gen) * 2 - 1).requires_grad_(True)
     b = torch.rand(2, 3, 40, 40, generator=gen) * 2 - 1
-    fastgan.metrics.lpips(a, b, model=alex).sum().backward()
+    fastgan.metrics.lpips(a, b, model=lpips_alex).sum().backward()
     assert float(a.grad.abs().sum()) > 0

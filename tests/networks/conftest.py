@@ -1,13 +1,7 @@
-"""Fixtures for the feature-network tests: the reference outputs and seeded networks."""
+"""Fixtures for the feature-network tests: seeded networks (networks_ref is in tests/conftest.py)."""
 import pytest
 
-from seeded import reference_outputs, seeded_inception, seeded_lpips
-
-
-@pytest.fixture(scope="session")
-def networks_ref(reference_dir):
-    """shared/reference/networks.pt: inputs, pytorch-fid and lpips outputs, real LPIPS linear layers."""
-    return reference_outputs(reference_dir / "networks.pt")
+from seeded import seeded_inception, seeded_lpips
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,7 @@
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define FASTGAN_HOST_DEVICE __host__ __device__
-#else
-#define FASTGAN_HOST_DEVICE
-#endif
+#include "fastgan/host_device.h"
 
 namespace fastgan {
 

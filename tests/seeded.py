@@ -3,8 +3,8 @@ shared/reference/networks.pt (recipe: shared/reference/README.md, implemented by
 ``fastgan.networks.weights.seeded_state_dict``).
 
 Builders are cached: the returned networks are shared, treat them as read-only.
-Tests outside tests/networks can build the same networks with
-``load_seeded(FIDInceptionV3(weights=None))`` or copy ``seeded_lpips``' two lines.
+Any test can import this module (tests/ is on the import path); tests/conftest.py
+builds its ``networks_ref`` and ``lpips_alex`` fixtures from it.
 """
 import copy
 import functools
