@@ -35,7 +35,7 @@ def build_parser():
         help="train a DCGAN on digits (a few CPU minutes), print its metrics, write samples and curves",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument("--steps", type=int, default=1500, help="generator steps (default 1500)")
+    demo.add_argument("--steps", type=int, default=None, help="generator steps (default: the DCGAN recipe's)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_run_demo)
@@ -147,6 +147,8 @@ def _run_info(args):
 def _run_demo(args):
     from .demo import run_demo
 
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
     run_demo(seed=args.seed, steps=args.steps, out_dir=args.out, progress=not args.quiet)
     return EXIT_OK
 

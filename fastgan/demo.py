@@ -8,12 +8,12 @@ import os
 from .cli import print_metrics
 
 
-def run_demo(seed=0, steps=1500, out_dir="demo-output", progress=True, out=print):
+def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print):
     """Train DCGAN on 16x16 digits for `steps` steps and report.
 
     Args:
         seed: seeds the model's initialisation and training.
-        steps: generator steps (1500 takes a few CPU minutes).
+        steps: generator steps (default: the DCGAN recipe's, a few CPU minutes).
         out_dir: folder for samples.png, metrics.png, metrics.jsonl, checkpoints.
         progress: show the progress bar.
         out: where lines go.
@@ -21,11 +21,14 @@ def run_demo(seed=0, steps=1500, out_dir="demo-output", progress=True, out=print
     Returns:
         The run's result dict (as in metrics.json).
     """
+    from .models import build
     from .training import train
 
+    steps = int(steps if steps is not None else build("dcgan", shape=(1, 16, 16)).recipe.steps)
     out(f"fastgan demo: DCGAN on 16x16 digits (scikit-learn), {steps} steps, seed {seed}, CPU")
     out("(the first run also trains the small digits classifier that defines the feature space, ~20 s)")
     if os.path.exists(os.path.join(out_dir, "metrics.jsonl")):
+        out(f"replacing the previous demo run in {out_dir}/")
         os.remove(os.path.join(out_dir, "metrics.jsonl"))  # a fresh log per demo run
     _, result = train("dcgan", "digits", seed=seed, steps=steps, out_dir=out_dir,
                       eval_every=max(1, steps // 6), progress=progress)

@@ -1,5 +1,13 @@
 """DCGAN (Radford et al., 2016): transposed convolutions, batch norm except at G's output
-and D's input, LeakyReLU(0.2) in D, Adam(2e-4, beta1=0.5), N(0, 0.02) initialisation.
+and D's input, LeakyReLU(0.2) in D, Adam(beta1=0.5), N(0, 0.02) initialisation.
+
+Image recipe (measured on 16 px digits, see README): the paper's Adam(2e-4, beta1=0.5) for
+G, 1e-4 for D, 96 channels in the last hidden layer (doubling towards 4x4), 3000 steps.
+The papers' width-32-scale nets and equal learning rates plateaued at FID ~18 (width 32)
+and ~14 (width 64) in the digits-classifier space: D won too easily and the samples
+lacked variety (lower recall and feature variance than real digits); a wider G and a
+slower D closed most of the gap. Minibatch stddev in D (`minibatch_stddev=True`), one-sided
+label smoothing and layer norm in D did not help there.
 
 For 2-D points the same recipe runs on MLPs with batch norm.
 """
@@ -9,9 +17,14 @@ from .registry import register
 
 
 @register("dcgan")
-def make(shape, num_classes, z_dim=None, width=None, depth=3, g_norm="batch", d_norm="batch"):
-    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm=g_norm, d_norm=d_norm)
-    opt = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
-    recipe = Recipe(loss="non_saturating", g_optimizer=dict(opt), d_optimizer=dict(opt),
-                    batch_size=64 if is_image(shape) else 256, steps=2000)
+def make(shape, num_classes, z_dim=None, width=None, depth=3, g_norm="batch", d_norm="batch", minibatch_stddev=False):
+    image = is_image(shape)
+    if image:
+        width = width or 96
+    g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm=g_norm, d_norm=d_norm,
+                         minibatch_stddev=minibatch_stddev)
+    g_opt = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
+    d_opt = {**g_opt, "lr": 1e-4} if image else dict(g_opt)
+    recipe = Recipe(loss="non_saturating", g_optimizer=g_opt, d_optimizer=d_opt,
+                    batch_size=64 if image else 256, steps=3000 if image else 2000)
     return g, d, recipe

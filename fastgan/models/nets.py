@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..layers.minibatch_stddev import MinibatchStdDev
+
 IMAGE_SIZES = (16, 32, 64)
 
 
@@ -148,9 +150,12 @@ class ConvDiscriminator(nn.Module):
         width: channels of the first layer; they double at each halving.
         norm: normalisation of the inner layers.
         num_classes: > 0 makes it conditional (a learned embedding, reshaped to an extra input plane).
+        minibatch_stddev: append the within-group feature standard deviation (ProGAN) before
+            the last conv, so D can reject batches with too little variety; batch sizes must
+            then be multiples of 4.
     """
 
-    def __init__(self, shape, width=32, norm="batch", num_classes=0):
+    def __init__(self, shape, width=32, norm="batch", num_classes=0, minibatch_stddev=False):
         super().__init__()
         channels, size, _ = shape
         self.shape, self.num_classes = tuple(shape), num_classes
@@ -162,6 +167,9 @@ class ConvDiscriminator(nn.Module):
             out = width * 2 ** i
             layers += [nn.Conv2d(fan_in, out, 4, 2, 1), _norm2d(norm if i > 0 else "none", out), nn.LeakyReLU(0.2)]
             fan_in = out
+        if minibatch_stddev:
+            layers.append(MinibatchStdDev(group_size=4))
+            fan_in += 1
         layers.append(nn.Conv2d(fan_in, 1, 4, 1, 0))
         self.net = nn.Sequential(*layers)
 
@@ -184,13 +192,15 @@ def dcgan_init(module):
         nn.init.zeros_(module.bias)
 
 
-def adaptive_pair(shape, num_classes=0, *, z_dim=None, width=None, depth=3, g_norm="batch", d_norm="batch"):
+def adaptive_pair(shape, num_classes=0, *, z_dim=None, width=None, depth=3, g_norm="batch", d_norm="batch",
+                  minibatch_stddev=False):
     """(generator, discriminator) for `shape`: MLPs for vectors, DCGAN convs for images."""
     if is_image(shape):
         z_dim = z_dim or 64
         width = width or 32
         g = ConvGenerator(shape, z_dim=z_dim, width=width, norm=g_norm, num_classes=num_classes)
-        d = ConvDiscriminator(shape, width=width, norm=d_norm, num_classes=num_classes)
+        d = ConvDiscriminator(shape, width=width, norm=d_norm, num_classes=num_classes,
+                              minibatch_stddev=minibatch_stddev)
         g.apply(dcgan_init)
         d.apply(dcgan_init)
         return g, d

@@ -93,8 +93,8 @@ def build(name, shape=(2,), num_classes=0, **overrides):
         shape: (D,) for points, (C, S, S) with S in 16/32/64 for images.
         num_classes: number of labels (conditional models need > 0).
         overrides: recipe fields (loss, n_critic, clip, gradient_penalty, batch_size,
-            ema_decay, steps, g_optimizer, d_optimizer) and architecture keywords of the
-            family (z_dim, width, depth, ...).
+            ema_decay, steps, g_optimizer, d_optimizer, d_loss_options) and architecture keywords of the
+            family (z_dim, width, depth; dcgan also g_norm, d_norm, minibatch_stddev).
 
     Returns:
         A GANModel.

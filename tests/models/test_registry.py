@@ -42,7 +42,9 @@ def test_recipes_are_the_papers():
     assert build("lsgan").recipe.loss == "least_squares"
     assert build("gan").recipe.loss == "non_saturating"
     assert build("gan", loss="minimax").recipe.loss == "minimax"
-    assert build("dcgan", shape=(1, 32, 32)).recipe.g_optimizer["betas"] == [0.5, 0.999]
+    dcgan = build("dcgan", shape=(1, 32, 32)).recipe
+    assert dcgan.g_optimizer == {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
+    assert dcgan.d_optimizer == {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.999]}  # the slower D of the README
 
 
 def test_2d_recipes_sample_the_raw_generator_or_a_short_ema():
@@ -99,3 +101,19 @@ def test_recipe_rejects_unknown_fields_and_merges_optimizers():
     assert recipe.g_optimizer["lr"] == 1e-3 and recipe.g_optimizer["betas"] == [0.5, 0.999]
     with pytest.raises(ValueError, match="unknown recipe fields"):
         Recipe.from_dict({"los": "x"})
+
+
+def test_dcgan_minibatch_stddev_lets_d_see_batch_variety():
+    torch.manual_seed(0)
+    model = build("dcgan", shape=(1, 16, 16), minibatch_stddev=True)
+    assert model.config["arch"]["minibatch_stddev"] is True
+    d = model.discriminator.eval()
+    x = torch.randn(8, 1, 16, 16)
+    varied = d(x)
+    same = d(x[:1].expand(8, -1, -1, -1))
+    # Identical samples have zero spread, which changes the score of the very same image.
+    assert not torch.allclose(varied[:1], same[:1])
+    with pytest.raises(ValueError, match="divisible by the group size"):
+        d(torch.randn(6, 1, 16, 16))
+    rebuilt = GANModel.from_config(model.config)
+    assert any(type(m).__name__ == "MinibatchStdDev" for m in rebuilt.discriminator.modules())
