@@ -164,3 +164,21 @@ def test_unknown_d_loss_options_are_refused(ring8):
     model = _model("wgan", ring8, d_loss_options={"real_label": 0.9})
     with pytest.raises(ValueError, match="real_label.*wasserstein_discriminator_loss"):
         Trainer(model, ring8, progress=False)
+
+
+def test_amp_is_off_on_the_cpu_by_default(ring8):
+    assert Trainer(_model("gan", ring8), ring8, progress=False).amp is False
+
+
+@pytest.mark.parametrize("name", ["dcgan", "wgan-gp"])
+def test_bfloat16_autocast_steps_keep_float32_weights(name, digits16):
+    # The CUDA default (amp="auto" -> bfloat16 autocast) exercised through the CPU autocast:
+    # the weights and optimiser state stay float32, the penalty runs in float32, losses are finite.
+    model = _model(name, digits16)
+    trainer = Trainer(model, digits16, progress=False, amp=True)
+    before = _snapshot(model.generator)
+    d_loss, g_loss = trainer.train_step()
+    assert torch.isfinite(torch.tensor([d_loss, g_loss])).all()
+    assert _changed(before, model.generator)
+    params = list(model.generator.parameters()) + list(model.discriminator.parameters())
+    assert all(p.dtype == torch.float32 for p in params)
