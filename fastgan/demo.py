@@ -23,6 +23,7 @@ def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print
     """
     from .models import build
     from .training import train
+    from .training.pictures import save_image_grid
 
     steps = int(steps if steps is not None else build("dcgan", shape=(1, 16, 16)).recipe.steps)
     out(f"fastgan demo: DCGAN on 16x16 digits (scikit-learn), {steps} steps, seed {seed}, CPU")
@@ -30,12 +31,14 @@ def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print
     if os.path.exists(os.path.join(out_dir, "metrics.jsonl")):
         out(f"replacing the previous demo run in {out_dir}/")
         os.remove(os.path.join(out_dir, "metrics.jsonl"))  # a fresh log per demo run
-    _, result = train("dcgan", "digits", seed=seed, steps=steps, out_dir=out_dir,
-                      eval_every=max(1, steps // 6), progress=progress)
+    trainer, result = train("dcgan", "digits", seed=seed, steps=steps, out_dir=out_dir,
+                            eval_every=max(1, steps // 6), progress=progress)
+    real_grid = os.path.join(out_dir, "real.png")
+    save_image_grid(trainer.data.heldout_x[:64], real_grid)  # to compare the samples with, side by side
     out("")
     print_metrics(result, out=out)
     out("")
-    out(f"samples:  {os.path.join(out_dir, 'samples.png')}")
+    out(f"samples:  {os.path.join(out_dir, 'samples.png')}  (held-out digits for comparison: {real_grid})")
     out(f"curves:   {os.path.join(out_dir, 'metrics.png')}")
     out(f"model:    {os.path.join(out_dir, 'best.pt')}  (fastgan sample {os.path.join(out_dir, 'best.pt')} -n 64)")
     return result

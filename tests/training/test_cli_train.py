@@ -57,3 +57,10 @@ def test_demo_runs_tiny(tmp_path):
     for key in ("fid", "kid", "precision", "recall", "density", "coverage", "real vs held-out"):
         assert key in result.stdout
     assert (tmp_path / "demo" / "samples.png").is_file() and (tmp_path / "demo" / "metrics.png").is_file()
+    assert (tmp_path / "demo" / "real.png").is_file()
+
+
+def test_demo_refuses_zero_steps(tmp_path):
+    result = fastgan("demo", "--steps", "0", "--out", str(tmp_path / "demo"), "--quiet")
+    assert result.returncode == 1 and "--steps must be >= 1" in result.stderr
+    assert not (tmp_path / "demo").exists()
