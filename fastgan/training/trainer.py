@@ -6,6 +6,7 @@ optimiser step), then one generator step and an EMA update. Everything random (b
 latents, penalty interpolation) comes from seeded torch.Generators stored in the
 checkpoint, so a run is reproducible for a seed and resumes where it stopped.
 """
+import inspect
 import json
 import math
 import os
@@ -297,8 +298,6 @@ class Trainer:
 
 def _checked_loss_options(loss_fn, options):
     """`options` if `loss_fn` takes them as keywords; a ValueError naming the unknown ones otherwise."""
-    import inspect
-
     options = dict(options or {})
     accepted = set(list(inspect.signature(loss_fn).parameters)[2:])  # after (real_scores, fake_scores)
     unknown = set(options) - accepted

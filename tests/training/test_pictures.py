@@ -31,17 +31,18 @@ def test_scatter_draws_points_where_they_are(tmp_path):
 
 
 def test_curves_draw_one_panel_per_metric_and_the_reference_line(tmp_path):
-    history = [{"step": s, "fid": f, "precision": p} for s, f, p in ((100, 200.0, 0.2), (200, 20.0, 0.5), (300, 8.0, 0.8))]
+    points = ((100, 200.0, 0.2), (200, 20.0, 0.5), (300, 8.0, 0.8))
+    history = [{"step": s, "fid": f, "precision": p} for s, f, p in points]
     path = save_curves(history, ("fid", "kid", "precision"), tmp_path / "c.png", reference={"fid": 4.0},
                        width=300, height=120)
     img = np.asarray(Image.open(path).convert("RGB"))
     assert img.shape[:2] == (2 * 120, 300)  # kid is absent from the history: no panel
-    grey = (img == REFERENCE_COLOUR).all(-1)
-    assert grey[:120].any() and not grey[120:].any()  # the dashed reference only in the fid panel
+    reference_pixels = (img == REFERENCE_COLOUR).all(-1)
+    assert reference_pixels[:120].any() and not reference_pixels[120:].any()  # the dashed reference only in the fid panel
 
 
 def test_curves_use_a_log_axis_for_values_spanning_orders_of_magnitude(tmp_path):
-    # On a log axis 10 lies halfway between 1 and 100; on a linear one it sits near the bottom.
+    # On a log axis 10 lies halfway between 1 and 100; on a linear one it would sit 9% up.
     def middle_point_height(values):
         path = save_curves(_history(values), ("fid",), tmp_path / "c.png", width=300, height=220)
         img = np.asarray(Image.open(path).convert("RGB"))
@@ -50,7 +51,7 @@ def test_curves_use_a_log_axis_for_values_spanning_orders_of_magnitude(tmp_path)
         rows = np.flatnonzero(column)
         return rows.mean()
 
-    top, bottom = 10 + 0, 220 - 25
+    top, bottom = 10, 220 - 25  # the plot area of a 220-pixel panel
     log_row = middle_point_height([100.0, 10.0, 1.0])
     assert abs(log_row - (top + bottom) / 2) < 12
     linear_row = middle_point_height([3.0, 2.0, 1.0])
