@@ -1,4 +1,4 @@
-"""Shared fixtures: seeded generators, the devices to test on, and ../shared/reference."""
+"""Shared fixtures: seeded generators, the devices to test on, and the golden reference outputs."""
 import os
 from pathlib import Path
 
@@ -10,7 +10,9 @@ import fastgan
 from seeded import reference_outputs, seeded_lpips
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = Path(os.environ.get("FASTGAN_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
+# The golden outputs live in the repository (tests/data/reference, copied from the
+# project's shared reference folder), so a fresh clone tests without anything beside it.
+REFERENCE_DIR = Path(os.environ.get("FASTGAN_REFERENCE_DIR", REPO / "tests" / "data" / "reference"))
 
 CUDA_READY = torch.cuda.is_available() and fastgan.has_cuda()
 requires_cuda = pytest.mark.skipif(not CUDA_READY, reason="needs a CUDA device and fastgan's CUDA kernels")
@@ -56,7 +58,7 @@ def reference_dir():
 
 @pytest.fixture(scope="session")
 def networks_ref(reference_dir):
-    """shared/reference/networks.pt: inputs, pytorch-fid and lpips outputs, real LPIPS linear layers."""
+    """tests/data/reference/networks.pt: inputs, pytorch-fid and lpips outputs, real LPIPS linear layers."""
     return reference_outputs(reference_dir / "networks.pt")
 
 
