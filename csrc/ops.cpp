@@ -37,6 +37,10 @@ std::string build_info() {
 }  // namespace
 
 TORCH_LIBRARY(fastgan, m) {
+  // Fake kernels, autograd and autocast of every op below are registered from Python,
+  // all in this one module (imported by fastgan._ext when it loads the library).
+  m.set_python_module("fastgan.ops._library");
+
   // Build metadata, read by fastgan._ext and `fastgan info`.
   m.def("_compiled_with_cuda() -> bool", &compiled_with_cuda);
   m.def("_build_info() -> str", &build_info);
@@ -61,6 +65,15 @@ TORCH_LIBRARY(fastgan, m) {
   // Thresholds are float64 squared radii; membership is strict.
   m.def("ball_counts(Tensor x, Tensor y, Tensor x_threshold, Tensor? y_threshold, "
         "Tensor? realism_weight) -> (Tensor, Tensor, Tensor, Tensor)");
+
+  // Sum over every pair (x_i, y_j) of a kernel of the pair, accumulated in float64,
+  // without the N x M kernel matrix (0-dim float64 tensor):
+  //   kernel "polynomial": (gamma * x.y + coef0)^degree
+  //   kernel "rbf":        exp(-gamma * |x - y|^2)
+  // exclude_diagonal: y is x and the pairs i == j are skipped (the off-diagonal sums
+  // of an unbiased MMD).
+  m.def("kernel_sum(Tensor x, Tensor y, str kernel, float gamma, float coef0, int degree, "
+        "bool exclude_diagonal) -> Tensor");
 
   // Gradient penalties (fastgan/ops/gradient_penalty.py). Samples are rows: real/fake
   // [B, ...] and alpha [B] give x_hat = alpha * real + (1 - alpha) * fake; grads [B, D]

@@ -30,11 +30,16 @@ def _load():
         return False
     try:
         torch.ops.load_library(path)
-        _state["loaded"] = True
     except (OSError, RuntimeError) as exc:  # built for another torch, missing symbols...
         _state["error"] = f"could not load {path}: {exc}"
         _state["loaded"] = False
-    return _state["loaded"]
+        return False
+    _state["loaded"] = True
+    # Fake kernels, autograd and autocast of every op, registered as the library loads.
+    from .ops import _library
+
+    _library.register()
+    return True
 
 
 def available():

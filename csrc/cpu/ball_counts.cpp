@@ -11,6 +11,7 @@
 
 #include "fastgan/checks.h"
 #include "fastgan/cpu/distance_tiles.h"
+#include "fastgan/cpu/tile_engine.h"
 
 namespace fastgan::cpu {
 namespace {
@@ -33,95 +34,93 @@ struct BallOutputs {
   at::Tensor realism;      // [M] float64: max_i weight_i / d^2_ij (empty unless asked)
 };
 
+// Tile handler of the ball pass. y tiles are owned by threads (their y-side counts
+// are written directly); x-side counts are per thread and summed by merge().
+template <typename scalar_t>
+struct BallHandler {
+  struct State {
+    std::vector<int64_t> hits, in_y;
+  };
+  const scalar_t* xs;
+  const scalar_t* ys;
+  int64_t n, d;
+  const double* xt;  // x-ball thresholds (strict)
+  const double* yt;  // y-ball thresholds or null
+  const double* w;   // realism weights or null
+  int64_t* y_in_x;
+  double* realism;
+  int64_t* x_hits;
+  int64_t* x_in_y;
+
+  State make_state() const { return {std::vector<int64_t>(n, 0), std::vector<int64_t>(n, 0)}; }
+
+  void tile(State& state, const GramTile<scalar_t>& t) {
+    for (int64_t i = 0; i < t.rows; ++i) {
+      const int64_t gi = t.r0 + i;
+      const scalar_t* x_row = xs + gi * d;
+      for (int64_t j = 0; j < t.cols; ++j) {
+        const int64_t gj = t.c0 + j;
+        const double approx = t.approx(i, j), error = t.error(i, j);
+        double exact = -1.0;  // computed at most once per pair, when needed
+        auto exact_d2 = [&]() {
+          if (exact < 0.0) exact = direct_squared_distance(x_row, ys + gj * d, d);
+          return exact;
+        };
+        int inside = classify(approx, error, xt[gi]);
+        if (inside == 0) inside = exact_d2() < xt[gi] ? 1 : -1;
+        if (inside > 0) {
+          ++y_in_x[gj];
+          ++state.hits[gi];
+        }
+        if (yt != nullptr) {
+          int in_other = classify(approx, error, yt[gj]);
+          if (in_other == 0) in_other = exact_d2() < yt[gj] ? 1 : -1;
+          if (in_other > 0) ++state.in_y[gi];
+        }
+        if (w != nullptr && w[gi] > 0.0) {
+          // Only a pair that might beat the best so far is recomputed exactly,
+          // so the maximum is exact (and independent of tiling) at little cost.
+          const double low = approx - error;
+          const double best_possible = low > 0.0 ? w[gi] / low : kInfinity;
+          if (best_possible > realism[gj]) {
+            const double d2 = exact_d2();
+            const double ratio = d2 > 0.0 ? w[gi] / d2 : kInfinity;
+            if (ratio > realism[gj]) realism[gj] = ratio;
+          }
+        }
+      }
+    }
+  }
+
+  void merge(State& state) {
+    for (int64_t i = 0; i < n; ++i) {
+      x_hits[i] += state.hits[i];
+      x_in_y[i] += state.in_y[i];
+    }
+  }
+};
+
 template <typename scalar_t>
 void count_balls(const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
                  const std::optional<at::Tensor>& y_threshold,
                  const std::optional<at::Tensor>& realism_weight, BallOutputs& out) {
   const DistanceOperands ops = prepare_distance_operands<scalar_t>(x, y);
-  const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
-  const scalar_t* xs = ops.x.data_ptr<scalar_t>();
-  const scalar_t* ys = ops.y.data_ptr<scalar_t>();
-  const double* xn = ops.x_norms.data_ptr<double>();
-  const double* yn = ops.y_norms.data_ptr<double>();
   const at::Tensor xt_c = x_threshold.contiguous();
-  const double* xt = xt_c.data_ptr<double>();
-  at::Tensor yt_c = y_threshold ? y_threshold->contiguous() : at::Tensor();
-  const double* yt = y_threshold ? yt_c.data_ptr<double>() : nullptr;
-  at::Tensor w_c = realism_weight ? realism_weight->contiguous() : at::Tensor();
-  const double* w = realism_weight ? w_c.data_ptr<double>() : nullptr;
-  int64_t* y_in_x = out.y_in_x.data_ptr<int64_t>();
-  double* realism = w ? out.realism.data_ptr<double>() : nullptr;
-
-  // y tiles are split among threads (their counts are owned); x-side counts are
-  // per-thread and summed at the end.
-  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-  const int64_t tile_cols = balanced_tile_rows(m, kTileCols);
-  const int64_t col_tiles = (m + tile_cols - 1) / tile_cols;
-  std::vector<std::vector<int64_t>> hits(threads), in_y(threads);
-  at::parallel_for(0, col_tiles, 1, [&](int64_t begin, int64_t end) {
-    const int64_t tid = at::get_thread_num();
-    std::vector<int64_t>& my_hits = hits[tid];
-    std::vector<int64_t>& my_in_y = in_y[tid];
-    if (my_hits.empty()) {
-      my_hits.assign(n, 0);
-      my_in_y.assign(n, 0);
-    }
-    at::Tensor buffer = at::empty({kTileRows * tile_cols}, ops.x_centred.options());
-    for (int64_t tile = begin; tile < end; ++tile) {
-      const int64_t c0 = tile * tile_cols, cols = std::min(tile_cols, m - c0);
-      for (int64_t r0 = 0; r0 < n; r0 += kTileRows) {
-        const int64_t rows = std::min(kTileRows, n - r0);
-        const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer);
-        for (int64_t i = 0; i < rows; ++i) {
-          const int64_t gi = r0 + i;
-          const scalar_t* x_row = xs + gi * d;
-          for (int64_t j = 0; j < cols; ++j) {
-            const int64_t gj = c0 + j;
-            const double norm_sum = xn[gi] + yn[gj];
-            const double approx = norm_sum - 2.0 * static_cast<double>(gram[i * cols + j]);
-            const double error = coefficient * norm_sum;
-            double exact = -1.0;  // computed at most once per pair, when needed
-            auto exact_d2 = [&]() {
-              if (exact < 0.0) exact = direct_squared_distance(x_row, ys + gj * d, d);
-              return exact;
-            };
-            int inside = classify(approx, error, xt[gi]);
-            if (inside == 0) inside = exact_d2() < xt[gi] ? 1 : -1;
-            if (inside > 0) {
-              ++y_in_x[gj];
-              ++my_hits[gi];
-            }
-            if (yt != nullptr) {
-              int in_other = classify(approx, error, yt[gj]);
-              if (in_other == 0) in_other = exact_d2() < yt[gj] ? 1 : -1;
-              if (in_other > 0) ++my_in_y[gi];
-            }
-            if (w != nullptr && w[gi] > 0.0) {
-              // Only a pair that might beat the best so far is recomputed exactly,
-              // so the maximum is exact (and independent of tiling) at little cost.
-              const double low = approx - error;
-              const double best_possible = low > 0.0 ? w[gi] / low : kInfinity;
-              if (best_possible > realism[gj]) {
-                const double d2 = exact_d2();
-                const double ratio = d2 > 0.0 ? w[gi] / d2 : kInfinity;
-                if (ratio > realism[gj]) realism[gj] = ratio;
-              }
-            }
-          }
-        }
-      }
-    }
-  });
-  int64_t* x_hits = out.x_ball_hits.data_ptr<int64_t>();
-  int64_t* x_in_y = out.x_in_y.data_ptr<int64_t>();
-  for (int64_t t = 0; t < threads; ++t) {
-    if (hits[t].empty()) continue;
-    for (int64_t i = 0; i < n; ++i) {
-      x_hits[i] += hits[t][i];
-      x_in_y[i] += in_y[t][i];
-    }
-  }
+  const at::Tensor yt_c = y_threshold ? y_threshold->contiguous() : at::Tensor();
+  const at::Tensor w_c = realism_weight ? realism_weight->contiguous() : at::Tensor();
+  BallHandler<scalar_t> handler{ops.x.data_ptr<scalar_t>(),
+                                ops.y.data_ptr<scalar_t>(),
+                                x.size(0),
+                                x.size(1),
+                                xt_c.data_ptr<double>(),
+                                y_threshold ? yt_c.data_ptr<double>() : nullptr,
+                                realism_weight ? w_c.data_ptr<double>() : nullptr,
+                                out.y_in_x.data_ptr<int64_t>(),
+                                realism_weight ? out.realism.data_ptr<double>() : nullptr,
+                                out.x_ball_hits.data_ptr<int64_t>(),
+                                out.x_in_y.data_ptr<int64_t>()};
+  for_each_tile<scalar_t>(ops, std::min<int64_t>(kTileRows, x.size(0)),
+                          balanced_tile_rows(y.size(0), kTileCols), Ownership::Columns, handler);
 }
 
 void check_thresholds(const at::Tensor& t, int64_t rows, const char* name, const char* set) {

@@ -1,5 +1,6 @@
 // CPU kernels of fastgan::knn and fastgan::knn_self: tiled GEMM distances with a
-// fused bounded-heap selection and exact re-ranking (see knn_select.h).
+// fused bounded-heap selection and exact re-ranking (see knn_select.h), on the
+// shared tile engine (tile_engine.h).
 #include <torch/library.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include "fastgan/checks.h"
 #include "fastgan/cpu/distance_tiles.h"
 #include "fastgan/cpu/knn_select.h"
+#include "fastgan/cpu/tile_engine.h"
 
 namespace fastgan::cpu {
 namespace {
@@ -37,87 +39,41 @@ void finalize_all(const CandidateHeaps& heaps, const DistanceOperands& ops, int6
   });
 }
 
+// Tile handler of the k-NN passes: every pair of a tile is offered to the query
+// heaps of its row (and, for mirrored tiles of a set against itself, of its column).
+template <typename scalar_t>
+struct KnnHandler {
+  struct State {};
+  CandidateHeaps& heaps;
+  State make_state() const { return {}; }
+  void tile(State&, const GramTile<scalar_t>& t) {
+    offer_tile(heaps, t.gram, t.r0, t.rows, t.c0, t.cols, t.x_norms, t.y_norms, t.coefficient,
+               t.diagonal, t.mirrored);
+  }
+  void merge(State&) {}
+};
+
 template <typename scalar_t>
 void knn_cross(const at::Tensor& query, const at::Tensor& ref, int64_t k, int64_t extra,
                at::Tensor& d2, at::Tensor& index) {
   const DistanceOperands ops = prepare_distance_operands<scalar_t>(query, ref);
-  const int64_t n = query.size(0), m = ref.size(0), d = query.size(1);
-  const int64_t capacity = std::min(m, k + extra);
-  CandidateHeaps heaps(n, capacity);
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
-  const double* xn = ops.x_norms.data_ptr<double>();
-  const double* yn = ops.y_norms.data_ptr<double>();
-  const int64_t tile_rows = balanced_tile_rows(n, kPreferredTile);
-  const int64_t tile_cols = std::min<int64_t>(m, 4 * kPreferredTile);
-  const int64_t row_tiles = (n + tile_rows - 1) / tile_rows;
-  at::parallel_for(0, row_tiles, 1, [&](int64_t begin, int64_t end) {
-    at::Tensor buffer = at::empty({tile_rows * tile_cols}, ops.x_centred.options());
-    for (int64_t tile = begin; tile < end; ++tile) {
-      const int64_t r0 = tile * tile_rows, rows = std::min(tile_rows, n - r0);
-      for (int64_t c0 = 0; c0 < m; c0 += tile_cols) {
-        const int64_t cols = std::min(tile_cols, m - c0);
-        const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer);
-        offer_tile(heaps, gram, r0, rows, c0, cols, xn, yn, coefficient, false, false);
-      }
-    }
-  });
+  const int64_t n = query.size(0), m = ref.size(0);
+  CandidateHeaps heaps(n, std::min(m, k + extra));
+  KnnHandler<scalar_t> handler{heaps};
+  // Rows are queries: a thread owns its row tiles' heaps.
+  for_each_tile<scalar_t>(ops, balanced_tile_rows(n, kPreferredTile),
+                          std::min<int64_t>(m, 4 * kPreferredTile), Ownership::Rows, handler);
   finalize_all<scalar_t>(heaps, ops, k, false, d2, index);
-}
-
-// Round-robin schedule over tile pairs: in each round every tile appears in at
-// most one pair, so a pair's work may update the heaps of both of its tiles
-// without locks. Returns, per round, the (a, b) pairs with a < b.
-std::vector<std::vector<std::pair<int64_t, int64_t>>> round_robin_pairs(int64_t tiles) {
-  const int64_t slots = tiles + (tiles % 2);  // an odd count gets a resting slot
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> rounds;
-  for (int64_t r = 0; r + 1 < slots; ++r) {
-    std::vector<std::pair<int64_t, int64_t>> pairs;
-    for (int64_t s = 0; s < slots / 2; ++s) {
-      const int64_t a = s == 0 ? slots - 1 : (r + s) % (slots - 1);
-      const int64_t b = (r - s + (slots - 1)) % (slots - 1);
-      if (a < tiles && b < tiles) pairs.emplace_back(std::min(a, b), std::max(a, b));
-    }
-    rounds.push_back(std::move(pairs));
-  }
-  return rounds;
 }
 
 template <typename scalar_t>
 void knn_self_kernel(const at::Tensor& x, int64_t k, int64_t extra, at::Tensor& d2,
                      at::Tensor& index) {
   const DistanceOperands ops = prepare_self_operands<scalar_t>(x);
-  const int64_t n = x.size(0), d = x.size(1);
-  const int64_t capacity = std::min(n - 1, k + extra);
-  CandidateHeaps heaps(n, capacity);
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
-  const double* norms = ops.x_norms.data_ptr<double>();
-  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-  // Enough tiles for every thread to have pairs in each round.
-  const int64_t tile = std::clamp<int64_t>(n / (4 * threads), 32, kPreferredTile);
-  const int64_t tiles = (n + tile - 1) / tile;
-  auto tile_rows = [&](int64_t t) { return std::min(tile, n - t * tile); };
-
-  // Diagonal tiles: one Gram block each, both orders of every pair inside it.
-  at::parallel_for(0, tiles, 1, [&](int64_t begin, int64_t end) {
-    at::Tensor buffer = at::empty({tile * tile}, ops.x_centred.options());
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t r0 = t * tile, rows = tile_rows(t);
-      const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, r0, rows, buffer);
-      offer_tile(heaps, gram, r0, rows, r0, rows, norms, norms, coefficient, true, false);
-    }
-  });
-  // Off-diagonal tiles: one Gram block serves both tiles' queries (symmetry).
-  for (const auto& pairs : round_robin_pairs(tiles)) {
-    at::parallel_for(0, static_cast<int64_t>(pairs.size()), 1, [&](int64_t begin, int64_t end) {
-      at::Tensor buffer = at::empty({tile * tile}, ops.x_centred.options());
-      for (int64_t p = begin; p < end; ++p) {
-        const auto [a, b] = pairs[p];
-        const int64_t r0 = a * tile, rows = tile_rows(a), c0 = b * tile, cols = tile_rows(b);
-        const scalar_t* gram = gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer);
-        offer_tile(heaps, gram, r0, rows, c0, cols, norms, norms, coefficient, false, true);
-      }
-    });
-  }
+  CandidateHeaps heaps(x.size(0), std::min(x.size(0) - 1, k + extra));
+  KnnHandler<scalar_t> handler{heaps};
+  // One Gram block serves both tiles' queries (symmetry).
+  for_each_self_tile<scalar_t>(ops, kPreferredTile, handler);
   finalize_all<scalar_t>(heaps, ops, k, true, d2, index);
 }
 

@@ -3,8 +3,8 @@
     k(x, y) = (γ x·y + c0)^degree,  γ = 1/D by default
     MMD²_u = Σ_{i≠j} k(x_i, x_j) / (m(m-1)) + Σ_{i≠j} k(y_i, y_j) / (m(m-1)) - 2 Σ_{i,j} k(x_i, y_j) / m²
 
-Kernel sums are float64 GEMMs on the features' device: MMD² is a small difference
-of large sums, so float32 Gram matrices would lose most of its digits.
+Kernel sums are float64 (fastgan.ops.kernel_sum, tiled, on the features' device): MMD²
+is a small difference of large sums, so float32 Gram matrices would lose most of its digits.
 """
 import math
 
@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..ops._inputs import as_tensor, check_finite
+from ..ops.kernel_sum import kernel_sum
 
 
 @torch.no_grad()
@@ -73,18 +74,14 @@ def polynomial_mmd2(x, y, degree=3, gamma=None, coef0=1.0):
 
 
 def _mmd2(x, y, degree, gamma, coef0):
+    # Kernel sums in float64 on the tile engine: no M x M kernel matrix, and the two
+    # within-set sums compute each Gram block once.
     m = x.shape[0]
     x = x.double()
     y = y.double()
-
-    def kernel(a, b):
-        return (a @ b.T).mul_(gamma).add_(coef0).pow_(degree)
-
-    k_xx = kernel(x, x)
-    k_yy = kernel(y, y)
-    within = (k_xx.sum() - k_xx.diagonal().sum()) + (k_yy.sum() - k_yy.diagonal().sum())
-    del k_xx, k_yy
-    across = kernel(x, y).sum()
+    params = dict(kernel="polynomial", gamma=gamma, coef0=coef0, degree=degree)
+    within = kernel_sum(x, **params) + kernel_sum(y, **params)
+    across = kernel_sum(x, y, **params)
     return float(within / (m * (m - 1)) - 2.0 * across / (m * m))
 
 

@@ -1,6 +1,7 @@
 """Operators with compiled CPU/CUDA kernels and plain-PyTorch references."""
 from .ball_counts import ball_counts
 from .gradient_penalty import gradient_penalty, penalty_from_gradients, r1_penalty
+from .kernel_sum import kernel_sum
 from .knn import knn, knn_radii
 from .pairwise_distances import pairwise_distances
 from .sqrtm import sqrtm_newton_schulz, trace_sqrt_product
@@ -10,6 +11,7 @@ __all__ = [
     "knn",
     "knn_radii",
     "ball_counts",
+    "kernel_sum",
     "sqrtm_newton_schulz",
     "trace_sqrt_product",
     "gradient_penalty",

@@ -3,6 +3,8 @@ import numpy as np
 import torch
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
+# Computed in float32 (the precision policy of every op, fastgan/ops/_library.py).
+LOW_PRECISION_DTYPES = (torch.float16, torch.bfloat16)
 
 
 def as_tensor(value, name):
@@ -17,12 +19,25 @@ def as_tensor(value, name):
         raise TypeError(f"{name} must be a torch tensor or a NumPy array, got {type(value).__name__}") from exc
 
 
+def promote_low_precision(t):
+    """float16/bfloat16 tensors as float32 (differentiably); any other tensor unchanged."""
+    return t.float() if t.dtype in LOW_PRECISION_DTYPES else t
+
+
+def as_features(value, name):
+    """`as_tensor`, then float16/bfloat16 promoted to float32: the ops never compute below float32."""
+    return promote_low_precision(as_tensor(value, name))
+
+
 def check_feature_matrix(t, name):
     """Raise ValueError/TypeError unless `t` is a finite float32/float64 [N, D] tensor."""
     if t.dim() != 2:
         raise ValueError(f"{name} must be a 2-D feature matrix [N, D], got shape {tuple(t.shape)}")
     if t.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {t.dtype}; cast it first, e.g. {name}.float()")
+        raise TypeError(
+            f"{name} must be float32 or float64 (float16/bfloat16 are computed in float32), "
+            f"got {t.dtype}; cast it first, e.g. {name}.float()"
+        )
     check_finite(t, name)
 
 

@@ -9,14 +9,15 @@ import torch
 
 from ._dispatch import use_compiled
 from ._exact import exact_squared_distances
-from ._inputs import as_tensor, check_feature_pair, check_finite
+from ._inputs import as_features, as_tensor, check_feature_pair, check_finite
 
 
 def ball_counts(query, centers, radii, inclusive=False, impl="auto"):
     """For every query, the number of balls (centers[i], radii[i]) that contain it.
 
     Args:
-        query: [Q, D] float32/float64 tensor or NumPy array.
+        query: [Q, D] floating-point tensor or NumPy array (float16/bfloat16 computed
+            in float32). No gradient: inputs may require grad, the counts do not.
         centers: [C, D], same dtype and device.
         radii: [C] non-negative radii (any float dtype; compared in float64).
         inclusive: count d == radius as inside (default strict d < radius, as prdc).
@@ -25,8 +26,8 @@ def ball_counts(query, centers, radii, inclusive=False, impl="auto"):
     Returns:
         [Q] int64 counts.
     """
-    query = as_tensor(query, "query")
-    centers = as_tensor(centers, "centers")
+    query = as_features(query, "query")
+    centers = as_features(centers, "centers")
     check_feature_pair(centers, "centers", query, "query")
     thresholds = radii_to_thresholds(radii, centers.shape[0], centers.device, inclusive)
     counts, _, _, _ = ball_statistics(centers, query, thresholds, impl=impl)
@@ -35,13 +36,14 @@ def ball_counts(query, centers, radii, inclusive=False, impl="auto"):
 
 def radii_to_thresholds(radii, count, device, inclusive=False):
     """Float64 squared thresholds t with `inside <=> d^2 < t` for the given radii."""
-    radii = as_tensor(radii, "radii")
+    radii = as_tensor(radii, "radii").detach()
     if radii.dim() != 1 or radii.shape[0] != count:
         raise ValueError(f"radii must have one entry per centre ({count}), got shape {tuple(radii.shape)}")
     if not radii.is_floating_point():
         radii = radii.double()
     check_finite(radii.reshape(-1, 1), "radii")
-    if bool((radii < 0).any()):
+    # A data-dependent check: skipped while torch.compile traces (it would break the graph).
+    if not torch.compiler.is_compiling() and bool((radii < 0).any()):
         raise ValueError("radii must be non-negative")
     thresholds = radii.to(device=device, dtype=torch.float64).square()
     if inclusive:
@@ -87,19 +89,3 @@ def _reference(x, y, x_thresholds, y_thresholds=None, realism_weights=None):
             if ratio.shape[0]:
                 realism = torch.maximum(realism, ratio.max(0).values)
     return y_in_x, x_hits, x_in_y, realism
-
-
-def _fake(x, y, x_thresholds, y_thresholds, realism_weights):
-    counts = lambda n: x.new_empty((n,), dtype=torch.int64)  # noqa: E731
-    realism = x.new_empty((y.shape[0] if realism_weights is not None else 0,), dtype=torch.float64)
-    return counts(y.shape[0]), counts(x.shape[0]), counts(x.shape[0]), realism
-
-
-def _register_fake():
-    from .. import _ext
-
-    if _ext.available():
-        torch.library.register_fake("fastgan::ball_counts")(_fake)
-
-
-_register_fake()

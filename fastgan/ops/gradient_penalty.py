@@ -25,14 +25,13 @@ the textbook's speed (the penalty's kernels are ~0.6 ms of a ~700 ms step; alone
 are ~1.5x the textbook chain); the inner gradient with weight gradients costs ~7-11%
 more; lazy regularisation every 4 / 8 steps gives 1.6-1.7x / 1.9x; no penalty 2.1-2.4x.
 
-The compiled ops are registered with torch.library (schemas in csrc/ops.cpp), with
-autograd formulas below, so the only double backward left is through the critic.
+The compiled ops are registered with torch.library (schemas in csrc/ops.cpp; autograd
+formulas in fastgan/ops/_library.py), so the only double backward left is through the critic.
 """
 import torch
 
-from .. import _ext
 from ._dispatch import use_compiled
-from ._inputs import as_tensor, check_finite
+from ._inputs import LOW_PRECISION_DTYPES, as_tensor, check_finite, promote_low_precision
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -56,7 +55,8 @@ def gradient_penalty(
         critic: callable mapping a [B, ...] batch to per-sample scores [B] or [B, 1].
             It must not mix samples (no batch norm in training mode), or the
             per-sample gradients are not what the penalty assumes.
-        real: [B, ...] float32/float64 tensor (or NumPy array) of real samples.
+        real: [B, ...] floating-point tensor (or NumPy array) of real samples. float16/
+            bfloat16 samples reach the critic as they are; the penalty runs in float32.
         fake: generated samples, same shape, dtype and device as `real`. Detach it in
             a critic step; if it requires grad, the penalty's gradient flows into it.
         weight: lambda, the penalty's weight (10 in the WGAN-GP paper).
@@ -71,7 +71,7 @@ def gradient_penalty(
         impl: "auto" (compiled kernels when built), "compiled" or "reference".
 
     Returns:
-        A 0-dim tensor of real's dtype and device, differentiable in the critic's
+        A 0-dim tensor of real's dtype (float32 for float16/bfloat16) and device, differentiable in the critic's
         parameters (and in real/fake where they require grad).
 
     Raises:
@@ -82,14 +82,17 @@ def gradient_penalty(
     real, fake = _check_pair(real, fake, check_inputs)
     center = _check_center(center)
     weight = _check_weight(weight, "weight")
+    sample_dtype = real.dtype
+    real, fake = promote_low_precision(real), promote_low_precision(fake)
     alpha = _alpha(alpha, real, generator, check_inputs)
     if not use_compiled(impl, real.device):
-        return _reference(critic, real, fake, weight, center, alpha, one_sided=one_sided)
+        return _reference(critic, real, fake, weight, center, alpha, one_sided=one_sided, sample_dtype=sample_dtype)
     with torch.enable_grad():
-        x_hat = torch.ops.fastgan.gradient_penalty_interpolate(real, fake, alpha)
+        # The critic sees the samples' own dtype; the penalty is computed in float32 or above.
+        x_hat = torch.ops.fastgan.gradient_penalty_interpolate(real, fake, alpha).to(sample_dtype)
         if not x_hat.requires_grad:
             x_hat.requires_grad_(True)
-        grads = _input_gradient(critic, x_hat)
+        grads = promote_low_precision(_input_gradient(critic, x_hat))
         penalty, _ = torch.ops.fastgan.gradient_penalty_norms(
             grads.reshape(grads.shape[0], -1), weight, center, bool(one_sided)
         )
@@ -101,7 +104,7 @@ def r1_penalty(critic, real, gamma=10.0, *, check_inputs=True, impl="auto"):
 
     Args:
         critic: callable mapping [B, ...] to per-sample scores [B] or [B, 1].
-        real: [B, ...] float32/float64 tensor (or NumPy array). If it requires grad the
+        real: [B, ...] floating-point tensor (or NumPy array). If it requires grad the
             gradient is taken at it as is; otherwise at a detached copy.
         gamma: the R1 weight (StyleGAN2 uses dataset-dependent values, e.g. 10).
         check_inputs: scan real for NaN/Inf (see `gradient_penalty`).
@@ -116,7 +119,7 @@ def r1_penalty(critic, real, gamma=10.0, *, check_inputs=True, impl="auto"):
         return _reference_r1(critic, real, gamma)
     with torch.enable_grad():
         x = real if real.requires_grad else real.detach().requires_grad_(True)
-        grads = _input_gradient(critic, x)
+        grads = promote_low_precision(_input_gradient(critic, x))
         penalty, _ = torch.ops.fastgan.gradient_penalty_norms(grads.reshape(grads.shape[0], -1), gamma / 2.0, 0.0, False)
     return penalty
 
@@ -128,7 +131,8 @@ def penalty_from_gradients(grads, weight=10.0, center=1.0, *, one_sided=False, i
     critic's input gradients (e.g. from a combined forward pass).
 
     Args:
-        grads: [B, ...] float32/float64 gradients, one row per sample.
+        grads: [B, ...] floating-point gradients, one row per sample (float16/bfloat16
+            are computed in float32).
         weight, center, one_sided: as in `gradient_penalty`.
         impl: "auto", "compiled" or "reference".
 
@@ -136,7 +140,7 @@ def penalty_from_gradients(grads, weight=10.0, center=1.0, *, one_sided=False, i
         (penalty: 0-dim tensor, norms: [B] tensor), both differentiable in `grads`
         (first order: the backward is a kernel of its own, not differentiable again).
     """
-    grads = _check_samples(as_tensor(grads, "grads"), "grads")
+    grads = promote_low_precision(_check_samples(as_tensor(grads, "grads"), "grads"))
     center = _check_center(center)
     weight = _check_weight(weight, "weight")
     flat = grads.reshape(grads.shape[0], -1)
@@ -145,7 +149,7 @@ def penalty_from_gradients(grads, weight=10.0, center=1.0, *, one_sided=False, i
     return torch.ops.fastgan.gradient_penalty_norms(flat, weight, center, bool(one_sided))
 
 
-def _reference(critic, real, fake, weight=10.0, center=1.0, alpha=None, *, one_sided=False):
+def _reference(critic, real, fake, weight=10.0, center=1.0, alpha=None, *, one_sided=False, sample_dtype=None):
     """The textbook formulation: autograd.grad(create_graph=True) and torch's norm.
 
     `alpha` is a [B] tensor (drawn from U(0, 1) when None).
@@ -154,11 +158,12 @@ def _reference(critic, real, fake, weight=10.0, center=1.0, alpha=None, *, one_s
         alpha = torch.rand(real.shape[0], dtype=real.dtype, device=real.device)
     with torch.enable_grad():
         a = alpha.reshape((-1,) + (1,) * (real.dim() - 1))
-        x_hat = a * real + (1 - a) * fake
+        x_hat = (a * real + (1 - a) * fake).to(sample_dtype or real.dtype)
         if not x_hat.requires_grad:
             x_hat.requires_grad_(True)
         out = critic(x_hat)
         (grads,) = torch.autograd.grad(out, x_hat, grad_outputs=torch.ones_like(out), create_graph=True)
+        grads = promote_low_precision(grads)
         penalty, _ = _reference_from_gradients(grads.reshape(grads.shape[0], -1), weight, center, one_sided)
     return penalty
 
@@ -202,8 +207,11 @@ def _input_gradient(critic, x):
 
 
 def _check_samples(t, name, scan=True):
-    if t.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {t.dtype}; cast it first, e.g. {name}.float()")
+    if t.dtype not in FLOAT_DTYPES + LOW_PRECISION_DTYPES:
+        raise TypeError(
+            f"{name} must be float32 or float64 (float16/bfloat16 are computed in float32), got {t.dtype}; "
+            f"cast it first, e.g. {name}.float()"
+        )
     if t.dim() < 1 or t.shape[0] == 0:
         raise ValueError(f"{name} must be a batch [B, ...] with at least one sample, got shape {tuple(t.shape)}")
     if scan:
@@ -254,60 +262,3 @@ def _alpha(alpha, real, generator, scan=True):
     if scan and not torch.compiler.is_compiling() and not bool(((alpha >= 0) & (alpha <= 1)).all()):
         raise ValueError("alpha must lie in [0, 1] (it interpolates between real and fake samples)")
     return alpha
-
-
-# Autograd of the compiled ops. The interpolation's backward is plain torch (it only
-# runs when real or fake require grad); the penalty's backward is its own kernel.
-
-
-def _interpolate_setup(ctx, inputs, output):
-    real, fake, alpha = inputs
-    ctx.save_for_backward(real, fake, alpha)
-
-
-def _interpolate_backward(ctx, grad):
-    real, fake, alpha = ctx.saved_tensors
-    a = alpha.reshape((-1,) + (1,) * (real.dim() - 1))
-    grad_real = grad * a if ctx.needs_input_grad[0] else None
-    grad_fake = grad * (1 - a) if ctx.needs_input_grad[1] else None
-    grad_alpha = (grad * (real - fake)).reshape(real.shape[0], -1).sum(1) if ctx.needs_input_grad[2] else None
-    return grad_real, grad_fake, grad_alpha
-
-
-def _interpolate_fake(real, fake, alpha):
-    return torch.empty_like(real, memory_format=torch.contiguous_format)
-
-
-def _norms_setup(ctx, inputs, output):
-    grads, weight, center, one_sided = inputs
-    _, norms = output
-    ctx.weight, ctx.center, ctx.one_sided = weight, center, one_sided
-    ctx.save_for_backward(grads, norms)
-
-
-def _norms_backward(ctx, grad_penalty, grad_norms):
-    grads, norms = ctx.saved_tensors
-    if grad_penalty is None:
-        grad_penalty = grads.new_zeros(())
-    grad_grads = torch.ops.fastgan.gradient_penalty_norms_backward(
-        grad_penalty, grad_norms, grads, norms, ctx.weight, ctx.center, ctx.one_sided
-    )
-    return grad_grads, None, None, None
-
-
-def _norms_fake(grads, weight, center, one_sided):
-    return grads.new_empty(()), grads.new_empty((grads.shape[0],))
-
-
-def _norms_backward_fake(grad_penalty, grad_norms, grads, norms, weight, center, one_sided):
-    return torch.empty_like(grads, memory_format=torch.contiguous_format)
-
-
-if _ext.available():
-    torch.library.register_autograd(
-        "fastgan::gradient_penalty_interpolate", _interpolate_backward, setup_context=_interpolate_setup
-    )
-    torch.library.register_fake("fastgan::gradient_penalty_interpolate")(_interpolate_fake)
-    torch.library.register_autograd("fastgan::gradient_penalty_norms", _norms_backward, setup_context=_norms_setup)
-    torch.library.register_fake("fastgan::gradient_penalty_norms")(_norms_fake)
-    torch.library.register_fake("fastgan::gradient_penalty_norms_backward")(_norms_backward_fake)

@@ -11,7 +11,7 @@ import torch
 
 from ._dispatch import use_compiled
 from ._exact import exact_squared_distances
-from ._inputs import as_tensor, check_feature_matrix, check_feature_pair
+from ._inputs import as_features, check_feature_matrix, check_feature_pair
 
 # Candidates kept beyond k for exact re-ranking; more only costs heap memory.
 EXTRA_CANDIDATES = 8
@@ -20,8 +20,12 @@ EXTRA_CANDIDATES = 8
 def knn(query, ref=None, k=5, exclude_self=False, float64_squared=False, impl="auto"):
     """The k nearest rows of `ref` for every row of `query`.
 
+    Differentiable: the distances have gradients in query and ref through the
+    selected pairs (0 at distance 0); the indices have none. float16/bfloat16
+    inputs are computed, and returned, in float32.
+
     Args:
-        query: [Q, D] float32/float64 tensor or NumPy array.
+        query: [Q, D] floating-point tensor or NumPy array.
         ref: [M, D], same dtype and device; None means `query` itself.
         k: neighbours per query (1 <= k <= M, or M - 1 with exclude_self).
         exclude_self: `ref` is `query`; skip each query's own row (duplicates of it still count).
@@ -32,12 +36,12 @@ def knn(query, ref=None, k=5, exclude_self=False, float64_squared=False, impl="a
         (distances [Q, k] ascending, indices [Q, k] int64 into ref). Distances are exact
         (float64-accurate, then rounded once); equal distances list the lower index first.
     """
-    query = as_tensor(query, "query")
+    query = as_features(query, "query")
     if ref is None:
         ref, exclude_self = query, True
-    ref = as_tensor(ref, "ref")
+    ref = as_features(ref, "ref")
     check_feature_pair(query, "query", ref, "ref")
-    if exclude_self and ref is not query and not (ref.shape == query.shape and torch.equal(ref, query)):
+    if exclude_self and ref is not query and not _same_rows(ref, query):
         raise ValueError("exclude_self=True needs ref to be the query set itself (pass ref=None)")
     _check_k(k, ref.shape[0] - (1 if exclude_self else 0), "ref" if not exclude_self else "query (minus itself)")
     k = int(k)
@@ -50,7 +54,7 @@ def knn(query, ref=None, k=5, exclude_self=False, float64_squared=False, impl="a
         d2, index = _reference(query, ref, k, exclude_self)
     if float64_squared:
         return d2, index
-    return d2.sqrt().to(query.dtype), index
+    return _distance(d2).to(query.dtype), index
 
 
 def knn_radii(x, k, float64_squared=False, impl="auto"):
@@ -59,20 +63,33 @@ def knn_radii(x, k, float64_squared=False, impl="auto"):
     Duplicates of a point count as neighbours at distance 0, as in `prdc`.
 
     Args:
-        x: [N, D] float32/float64 tensor or NumPy array, N > k.
+        x: [N, D] floating-point tensor or NumPy array, N > k (float16/bfloat16
+            computed in float32). The radii are differentiable in x.
         k: which neighbour (k >= 1).
         float64_squared: return exact float64 squared radii.
 
     Returns:
         [N] radii in x's dtype (or float64 squared).
     """
-    x = as_tensor(x, "x")
+    x = as_features(x, "x")
     check_feature_matrix(x, "x")
     _check_k(k, x.shape[0] - 1, "x (minus itself)")
     k = int(k)
     d2, _ = knn(x, None, k, exclude_self=True, float64_squared=True, impl=impl)
     radii2 = d2[:, k - 1].contiguous()
-    return radii2 if float64_squared else radii2.sqrt().to(x.dtype)
+    return radii2 if float64_squared else _distance(radii2).to(x.dtype)
+
+
+def _distance(d2):
+    """sqrt of float64 squared distances with a zero (not NaN) gradient at distance 0."""
+    return torch.where(d2 > 0, d2.clamp_min(torch.finfo(d2.dtype).tiny).sqrt(), torch.zeros_like(d2))
+
+
+def _same_rows(a, b):
+    # A data-dependent comparison: skipped while torch.compile traces (it would break the graph).
+    if torch.compiler.is_compiling():
+        return a.shape == b.shape
+    return a.shape == b.shape and torch.equal(a.detach(), b.detach())
 
 
 def _check_k(k, available, name):
@@ -92,23 +109,3 @@ def _reference(query, ref, k, exclude_self=False):
         d2.fill_diagonal_(float("inf"))
     values, index = torch.sort(d2, dim=1, stable=True)
     return values[:, :k].contiguous(), index[:, :k].contiguous()
-
-
-def _fake_knn(query, ref, k, extra):
-    shape = (query.shape[0], k)
-    return query.new_empty(shape, dtype=torch.float64), query.new_empty(shape, dtype=torch.int64)
-
-
-def _fake_knn_self(x, k, extra):
-    return _fake_knn(x, x, k, extra)
-
-
-def _register_fakes():
-    from .. import _ext
-
-    if _ext.available():
-        torch.library.register_fake("fastgan::knn")(_fake_knn)
-        torch.library.register_fake("fastgan::knn_self")(_fake_knn_self)
-
-
-_register_fakes()

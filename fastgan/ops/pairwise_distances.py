@@ -8,9 +8,8 @@ never negative and identical rows give exactly 0.
 """
 import torch
 
-from .. import _ext
 from ._dispatch import use_compiled
-from ._inputs import as_tensor, check_feature_pair
+from ._inputs import as_features, check_feature_pair
 
 # Below this fraction of |x|^2 + |y|^2 the GEMM form has lost too many digits, and
 # the pair is recomputed as sum((x - y)^2). float32 GEMMs carry ~sqrt(D)*6e-8
@@ -22,7 +21,8 @@ def pairwise_distances(x, y, squared=False, impl="auto"):
     """Distances between every row of `x` and every row of `y`.
 
     Args:
-        x: [N, D] float32/float64 tensor or NumPy array.
+        x: [N, D] floating-point tensor or NumPy array (float16/bfloat16 are computed,
+            and returned, in float32).
         y: [M, D], same dtype and device as `x`.
         squared: return squared distances instead.
         impl: "auto" (compiled kernel when built, else reference), "compiled", "reference".
@@ -34,8 +34,8 @@ def pairwise_distances(x, y, squared=False, impl="auto"):
         ValueError / TypeError on wrong rank, dtype, mismatched feature sizes,
         devices, or NaN/Inf entries.
     """
-    x = as_tensor(x, "x")
-    y = as_tensor(y, "y")
+    x = as_features(x, "x")
+    y = as_features(y, "y")
     check_feature_pair(x, "x", y, "y")
     if not use_compiled(impl, x.device):
         return _reference(x, y, squared)
@@ -46,30 +46,3 @@ def _reference(x, y, squared=False):
     """Plain-PyTorch definition: sqrt(sum((x_i - y_j)^2)), accumulated in float64."""
     distances = torch.cdist(x.double(), y.double(), compute_mode="donot_use_mm_for_euclid_dist")
     return (distances.square() if squared else distances).to(x.dtype)
-
-
-def _setup_context(ctx, inputs, output):
-    x, y, squared, _ = inputs
-    ctx.squared = squared
-    ctx.save_for_backward(x, y, output)
-
-
-def _backward(ctx, grad):
-    # d|x_i - y_j| / dx_i = (x_i - y_j) / d_ij, taken as 0 where d_ij = 0 (a subgradient).
-    x, y, distances = ctx.saved_tensors
-    if ctx.squared:
-        weights = 2.0 * grad
-    else:
-        weights = torch.where(distances > 0, grad / distances.clamp_min(torch.finfo(distances.dtype).tiny), 0.0)
-    grad_x = weights.sum(1, keepdim=True) * x - weights @ y
-    grad_y = weights.sum(0).unsqueeze(1) * y - weights.t() @ x
-    return grad_x, grad_y, None, None
-
-
-def _fake(x, y, squared, refine_below):
-    return x.new_empty((x.shape[0], y.shape[0]))
-
-
-if _ext.available():
-    torch.library.register_autograd("fastgan::pairwise_distances", _backward, setup_context=_setup_context)
-    torch.library.register_fake("fastgan::pairwise_distances")(_fake)

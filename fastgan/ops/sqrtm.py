@@ -19,9 +19,8 @@ import math
 
 import torch
 
-from .. import _ext
 from ._dispatch import use_compiled
-from ._inputs import as_tensor, check_finite
+from ._inputs import as_features, as_tensor, check_finite
 
 METHODS = ("auto", "cholesky", "eigh", "newton_schulz")
 
@@ -53,7 +52,8 @@ def sqrtm_newton_schulz(a, num_iters=DEFAULT_NUM_ITERS, tol=None, impl="auto"):
     early on ill-conditioned matrices: use float64 when the answer matters.
 
     Args:
-        a: [n, n] float32/float64 tensor or NumPy array, on any device.
+        a: [n, n] floating-point tensor or NumPy array, on any device (float16/bfloat16
+            are computed in float32). The root is differentiable in a.
         num_iters: the most iterations to run (>= 0).
         tol: residual at which to stop; default 1e-9 (float64), 1e-4 (float32).
             The relative error of each eigenvalue of the result (and of its trace)
@@ -63,8 +63,13 @@ def sqrtm_newton_schulz(a, num_iters=DEFAULT_NUM_ITERS, tol=None, impl="auto"):
     Returns:
         (sqrt_a, residual): sqrt_a [n, n] of a's dtype and device; residual, a float,
         is |I - Z Y|_F of the returned iterate. residual <= tol means converged.
+        Inside torch.compile the residual is a 0-dim float64 tensor instead (a Python
+        float would end the graph).
     """
-    a = _check_square(as_tensor(a, "a"), "a")
+    a = _check_square(as_features(a, "a"), "a")
+    if torch.compiler.is_compiling() and use_compiled(impl, a.device):
+        root, residual, _ = torch.ops.fastgan.sqrtm_newton_schulz(a, _check_num_iters(num_iters), _tolerance(tol, a))
+        return root, residual
     sqrt_a, residual, _ = _newton_schulz(a, num_iters, tol, impl)
     return sqrt_a, residual
 
@@ -264,15 +269,25 @@ def _congruence_lower(factor, other):
 
 def _newton_schulz(a, num_iters, tol, impl):
     """(sqrt_a, residual float, iterations int) from the kernel or the reference."""
+    num_iters = _check_num_iters(num_iters)
+    tol = _tolerance(tol, a)
+    if not use_compiled(impl, a.device):
+        return _reference(a, num_iters, tol)
+    root, residual, iterations = torch.ops.fastgan.sqrtm_newton_schulz(a, num_iters, tol)
+    return root, float(residual), int(iterations)
+
+
+def _check_num_iters(num_iters):
     if not isinstance(num_iters, int) or isinstance(num_iters, bool) or num_iters < 0:
         raise ValueError(f"num_iters must be an integer >= 0, got {num_iters!r}")
+    return num_iters
+
+
+def _tolerance(tol, a):
     tol = DEFAULT_TOL[a.dtype] if tol is None else tol
     if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
-    if not use_compiled(impl, a.device):
-        return _reference(a, num_iters, float(tol))
-    root, residual, iterations = torch.ops.fastgan.sqrtm_newton_schulz(a, num_iters, float(tol))
-    return root, float(residual), int(iterations)
+    return float(tol)
 
 
 # --- input checks ------------------------------------------------------------------
@@ -367,11 +382,3 @@ def _mirror_lower_(s):
         else:
             s[j0:j1, i0:i1].copy_(tile.T)
     return s
-
-
-def _fake(a, num_iters, tol):
-    return a.new_empty(a.shape), a.new_empty((), dtype=torch.float64), a.new_empty((), dtype=torch.int64)
-
-
-if _ext.available():
-    torch.library.register_fake("fastgan::sqrtm_newton_schulz")(_fake)

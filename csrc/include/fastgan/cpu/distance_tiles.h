@@ -46,6 +46,7 @@ struct DistanceOperands {
   at::Tensor x, y;              // originals, contiguous (exact refinement reads these)
   at::Tensor x_centred, y_centred;
   at::Tensor x_norms, y_norms;  // float64 squared norms of the centred rows
+  at::Tensor mean;              // [d] float64 copy of the (rounded) mean both sets were centred on
 };
 
 template <typename scalar_t>
@@ -57,6 +58,7 @@ DistanceOperands prepare_distance_operands(const at::Tensor& x, const at::Tensor
   at::Tensor mean = (ops.x.sum(0, false, at::kDouble) + ops.y.sum(0, false, at::kDouble));
   if (count > 0) mean = mean / count;
   mean = mean.to(x.scalar_type());
+  ops.mean = mean.to(at::kDouble);
   ops.x_centred = (ops.x - mean).contiguous();
   ops.y_centred = (ops.y - mean).contiguous();
   ops.x_norms = row_squared_norms<scalar_t>(ops.x_centred);
@@ -71,6 +73,7 @@ DistanceOperands prepare_self_operands(const at::Tensor& x) {
   ops.x = x.contiguous();
   at::Tensor mean = ops.x.sum(0, false, at::kDouble);
   if (x.size(0) > 0) mean = mean / static_cast<double>(x.size(0));
+  ops.mean = mean.to(x.scalar_type()).to(at::kDouble);
   ops.x_centred = (ops.x - mean.to(x.scalar_type())).contiguous();
   ops.x_norms = row_squared_norms<scalar_t>(ops.x_centred);
   ops.y = ops.x;
