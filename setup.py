@@ -44,7 +44,8 @@ def nvcc_version():
 def extension():
     """The fastgan._C extension, with or without its CUDA sources."""
     sources = ["csrc/ops.cpp"] + sorted(glob.glob("csrc/cpu/*.cpp"))
-    cxx_flags = ["-O3", "-std=c++20", "-fopenmp"]
+    # No FMA contraction: the exact re-checks must round as the CUDA kernels do (--fmad=false).
+    cxx_flags = ["-O3", "-std=c++20", "-fopenmp", "-ffp-contract=off"]
     include_dirs = [os.path.join(ROOT, "csrc", "include")]
     if want_cuda():
         os.environ.setdefault("TORCH_CUDA_ARCH_LIST", DEFAULT_CUDA_ARCHS)
@@ -54,7 +55,7 @@ def extension():
             "fastgan._C",
             sources,
             include_dirs=include_dirs,
-            extra_compile_args={"cxx": cxx_flags, "nvcc": ["-O3", "-std=c++17", "--use_fast_math"]},
+            extra_compile_args={"cxx": cxx_flags, "nvcc": ["-O3", "-std=c++17", "--fmad=false"]},
             extra_link_args=["-fopenmp"],
         )
     return cpp_extension.CppExtension(

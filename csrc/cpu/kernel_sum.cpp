@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fastgan/checks.h"
+#include "fastgan/kernel_sum_checks.h"
 #include "fastgan/cpu/distance_tiles.h"
 #include "fastgan/cpu/tile_engine.h"
 
@@ -52,8 +52,8 @@ std::vector<double> dot_offsets(const at::Tensor& centred, const at::Tensor& mea
 }
 
 // Tile handler: per row tile partial sums (indexed by the tile's first row), each
-// accumulated by one thread in a fixed order, so the result does not depend on the
-// number of threads.
+// accumulated by one thread in a fixed order over tiles of a fixed size, so the
+// result does not depend on the number of threads.
 template <typename scalar_t>
 struct KernelSumHandler {
   struct State {};
@@ -72,7 +72,7 @@ struct KernelSumHandler {
       return integer_power(params.gamma * dot + params.coef0, params.degree);
     }
     const double d2 = t.approx(i, j);
-    return std::exp(-params.gamma * (d2 > 0.0 ? d2 : 0.0));
+    return std::exp(-params.gamma * (d2 < 0.0 ? 0.0 : d2));  // NaN stays NaN
   }
 
   void tile(State&, const GramTile<scalar_t>& t) {
@@ -105,9 +105,9 @@ double sum_kernel(const at::Tensor& x, const at::Tensor& y, const KernelParams& 
   KernelSumHandler<scalar_t> handler{params, x_offsets.data(), y_offsets.data(),
                                      exclude_diagonal && !self, partials};
   if (self) {
-    for_each_self_tile<scalar_t>(ops, kTile, handler);
+    for_each_self_tile<scalar_t>(ops, kTile, false, handler);
   } else {
-    for_each_tile<scalar_t>(ops, balanced_tile_rows(x.size(0), kTile),
+    for_each_tile<scalar_t>(ops, std::min<int64_t>(x.size(0), kTile),
                             std::min<int64_t>(y.size(0), 4 * kTile), Ownership::Rows, handler);
   }
   double total = 0.0;
@@ -117,19 +117,9 @@ double sum_kernel(const at::Tensor& x, const at::Tensor& y, const KernelParams& 
 
 at::Tensor kernel_sum_cpu(const at::Tensor& x, const at::Tensor& y, c10::string_view kernel,
                           double gamma, double coef0, int64_t degree, bool exclude_diagonal) {
-  check_feature_pair(x, "x", y, "y");
-  TORCH_CHECK(kernel == "polynomial" || kernel == "rbf",
-              "fastgan: kernel must be \"polynomial\" or \"rbf\", got \"", std::string(kernel), "\"");
-  const KernelParams params{kernel == "polynomial" ? Kernel::Polynomial : Kernel::Rbf, gamma,
-                            coef0, degree};
-  TORCH_CHECK(params.kernel != Kernel::Polynomial || degree >= 1,
-              "fastgan: the polynomial kernel's degree must be >= 1, got ", degree);
-  TORCH_CHECK(std::isfinite(gamma) && gamma >= 0.0, "fastgan: gamma must be finite and >= 0, got ",
-              gamma);
-  TORCH_CHECK(std::isfinite(coef0), "fastgan: coef0 must be finite, got ", coef0);
-  TORCH_CHECK(!exclude_diagonal || x.size(0) == y.size(0),
-              "fastgan: exclude_diagonal needs y to be x (the same rows), got ", x.size(0), " and ",
-              y.size(0), " rows");
+  const bool polynomial =
+      check_kernel_sum_args(x, y, kernel, gamma, coef0, degree, exclude_diagonal);
+  const KernelParams params{polynomial ? Kernel::Polynomial : Kernel::Rbf, gamma, coef0, degree};
   double total = 0.0;
   if (x.size(0) > 0 && y.size(0) > 0) {
     total = x.scalar_type() == at::kDouble ? sum_kernel<double>(x, y, params, exclude_diagonal)

@@ -73,7 +73,7 @@ void knn_self_kernel(const at::Tensor& x, int64_t k, int64_t extra, at::Tensor& 
   CandidateHeaps heaps(x.size(0), std::min(x.size(0) - 1, k + extra));
   KnnHandler<scalar_t> handler{heaps};
   // One Gram block serves both tiles' queries (symmetry).
-  for_each_self_tile<scalar_t>(ops, kPreferredTile, handler);
+  for_each_self_tile<scalar_t>(ops, kPreferredTile, true, handler);
   finalize_all<scalar_t>(heaps, ops, k, true, d2, index);
 }
 

@@ -1,18 +1,19 @@
-// CUDA registration of fastgan::ball_counts: Gram tiles in cuBLAS (full float32),
-// each classified by one kernel launch that adds to int64 counters.
+// CUDA registration of fastgan::ball_counts: the shared tile loop
+// (fastgan/cuda/tile_loop.h) with the ball-count handler, one kernel launch per
+// Gram tile that adds to int64 counters.
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <torch/library.h>
 
-#include <algorithm>
 #include <optional>
 #include <tuple>
 
 #include "fastgan/checks.h"
 #include "fastgan/cuda/operands.h"
-#include "fastgan/error_bounds.h"
+#include "fastgan/cuda/tile_loop.h"
+#include "fastgan/distance_tile.h"
 #include "fastgan/knn.h"
 
 namespace fastgan::cuda {
@@ -30,31 +31,22 @@ void count_balls(const at::Tensor& x_in, const at::Tensor& y_in, const at::Tenso
                  const std::optional<at::Tensor>& realism_weight, at::Tensor& y_in_x,
                  at::Tensor& x_hits, at::Tensor& x_in_y, at::Tensor& realism) {
   const Operands ops = prepare_operands<scalar_t>(x_in, y_in, false);
-  const int64_t n = ops.x.size(0), m = ops.y.size(0), d = ops.x.size(1);
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   const at::Tensor xt = x_threshold.contiguous();
   const at::Tensor yt = y_threshold ? y_threshold->contiguous() : at::Tensor();
   const at::Tensor w = realism_weight ? realism_weight->contiguous() : at::Tensor();
-  unsigned long long* realism_bits =
-      realism_weight ? reinterpret_cast<unsigned long long*>(realism.data_ptr<double>()) : nullptr;
-  for (int64_t r0 = 0; r0 < n; r0 += kTile) {
-    const int64_t rows = std::min(kTile, n - r0);
-    for (int64_t c0 = 0; c0 < m; c0 += kTile) {
-      const int64_t cols = std::min(kTile, m - c0);
-      at::Tensor gram;
-      {
-        at::NoTF32Guard full_precision;
-        gram = at::mm(ops.x_centred.narrow(0, r0, rows), ops.y_centred.narrow(0, c0, cols).t());
-      }
-      C10_CUDA_CHECK(launch_ball_tile<scalar_t>(
-          gram.data_ptr<scalar_t>(), ops.x_norms.data_ptr<double>(), ops.y_norms.data_ptr<double>(),
-          ops.x.data_ptr<scalar_t>(), ops.y.data_ptr<scalar_t>(), d, r0, rows, c0, cols,
-          coefficient, xt.data_ptr<double>(), yt.defined() ? yt.data_ptr<double>() : nullptr,
-          w.defined() ? w.data_ptr<double>() : nullptr, counters(y_in_x), counters(x_hits),
-          counters(x_in_y), realism_bits, stream));
-    }
-  }
+  const BallCounts counts{
+      xt.data_ptr<double>(),
+      yt.defined() ? yt.data_ptr<double>() : nullptr,
+      w.defined() ? w.data_ptr<double>() : nullptr,
+      counters(y_in_x),
+      counters(x_hits),
+      counters(x_in_y),
+      realism_weight ? reinterpret_cast<unsigned long long*>(realism.data_ptr<double>()) : nullptr};
+  for_each_gram_tile<scalar_t>(ops, kTile, kTile,
+                               [&](const DistanceTile<scalar_t>& tile, const at::Tensor&) {
+                                 C10_CUDA_CHECK(launch_ball_tile<scalar_t>(tile, counts, stream));
+                               });
 }
 
 void check_thresholds(const at::Tensor& t, const at::Tensor& like, int64_t rows, const char* name) {

@@ -6,41 +6,19 @@
 
 #include <cstdint>
 
+#include "fastgan/cuda/launch.cuh"
 #include "fastgan/gradient_penalty.h"
 #include "fastgan/gradient_penalty_math.h"
 
 namespace fastgan::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 65535LL * 8;
-
-unsigned int grid_for(int64_t total) {
-  const int64_t wanted = (total + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(wanted < kMaxBlocks ? wanted : kMaxBlocks);
-}
-
-// Tree reduction of one value per thread over a block of kThreads threads.
-__device__ double block_sum(double value, double* shared) {
-  shared[threadIdx.x] = value;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride) shared[threadIdx.x] += shared[threadIdx.x + stride];
-    __syncthreads();
-  }
-  const double total = shared[0];
-  __syncthreads();
-  return total;
-}
-
 template <typename scalar_t>
 __global__ void interpolate_kernel(const scalar_t* __restrict__ real,
                                    const scalar_t* __restrict__ fake,
                                    const scalar_t* __restrict__ alpha, int64_t per_sample,
                                    int64_t total, scalar_t* __restrict__ out) {
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(total)) {
     const scalar_t a = alpha[idx / per_sample];
     out[idx] = a * real[idx] + (scalar_t(1) - a) * fake[idx];
   }
@@ -51,14 +29,13 @@ template <typename scalar_t>
 __global__ void row_norms_kernel(const scalar_t* __restrict__ grads, int64_t per_sample,
                                  double center, bool one_sided, scalar_t* __restrict__ norms,
                                  double* __restrict__ terms) {
-  __shared__ double shared[kThreads];
   const scalar_t* row = grads + static_cast<int64_t>(blockIdx.x) * per_sample;
   double sum = 0.0;
   for (int64_t j = threadIdx.x; j < per_sample; j += blockDim.x) {
     const double v = static_cast<double>(row[j]);
     sum += v * v;
   }
-  const double norm = sqrt(block_sum(sum, shared));
+  const double norm = sqrt(block_sum(sum));
   if (threadIdx.x == 0) {
     norms[blockIdx.x] = static_cast<scalar_t>(norm);
     terms[blockIdx.x] = gp::penalty_term(norm, center, one_sided);
@@ -68,10 +45,7 @@ __global__ void row_norms_kernel(const scalar_t* __restrict__ grads, int64_t per
 template <typename scalar_t>
 __global__ void penalty_sum_kernel(const double* __restrict__ terms, int64_t batch,
                                    double weight, scalar_t* __restrict__ penalty) {
-  __shared__ double shared[kThreads];
-  double sum = 0.0;
-  for (int64_t i = threadIdx.x; i < batch; i += blockDim.x) sum += terms[i];
-  const double total = block_sum(sum, shared);
+  const double total = ordered_sum(terms, batch);
   if (threadIdx.x == 0) penalty[0] = static_cast<scalar_t>(weight * total / static_cast<double>(batch));
 }
 
@@ -85,9 +59,7 @@ __global__ void penalty_backward_kernel(const scalar_t* __restrict__ grad_penalt
                                         scalar_t* __restrict__ out) {
   const double scale =
       static_cast<double>(grad_penalty[0]) * 2.0 * weight / static_cast<double>(batch);
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(total)) {
     const int64_t i = idx / per_sample;
     const double gn = grad_norms != nullptr ? static_cast<double>(grad_norms[i]) : 0.0;
     const scalar_t coef = static_cast<scalar_t>(

@@ -1,8 +1,9 @@
-// CUDA registration of fastgan::knn and fastgan::knn_self. Per block of queries:
-// Gram tiles in cuBLAS (full float32, no TF32), the epilogue kernel, a running
-// top-(k + extra) by approximate d^2, then exact float64 re-ranking of the
-// candidates and an exact scan for the queries whose k-th neighbour the
-// candidates cannot prove (see csrc/include/fastgan/cpu/knn_select.h).
+// CUDA registration of fastgan::knn and fastgan::knn_self. The shared tile loop
+// (fastgan/cuda/tile_loop.h) with the knn handler: per block of queries, the
+// epilogue kernel on each Gram tile and a running top-(k + extra) by approximate
+// d^2; then float64 re-ranking of the candidates and a float64 scan for the
+// queries whose k-th neighbour the candidates cannot prove (see
+// csrc/include/fastgan/cpu/knn_select.h).
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -15,6 +16,8 @@
 
 #include "fastgan/checks.h"
 #include "fastgan/cuda/operands.h"
+#include "fastgan/cuda/tile_loop.h"
+#include "fastgan/distance_tile.h"
 #include "fastgan/error_bounds.h"
 #include "fastgan/knn.h"
 
@@ -42,51 +45,45 @@ std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query, const at:
   const int64_t available = self ? m - 1 : m;
   const int64_t capacity = std::min(available, k + extra);
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
-  // The tile stores approximate d^2 in scalar_t: one more rounding of |d^2| <= 2 (|x|^2 + |y|^2).
+  // The GEMM bound of the tiles (error_bounds.h), plus one rounding of the approximate
+  // d^2 stored back in scalar_t: |d^2| <= 2 (|x|^2 + |y|^2).
   const double coefficient = gemm_error_coefficient<scalar_t>(d) + 2.0 * unit_roundoff<scalar_t>();
 
   at::Tensor cand_values = at::empty({n, capacity}, ops.x.options());
   at::Tensor cand_index = at::empty({n, capacity}, ops.x.options().dtype(at::kLong));
-  for (int64_t r0 = 0; r0 < n; r0 += kQueryBlock) {
-    const int64_t rows = std::min(kQueryBlock, n - r0);
-    at::Tensor best_values, best_index;
-    for (int64_t c0 = 0; c0 < m; c0 += kRefBlock) {
-      const int64_t cols = std::min(kRefBlock, m - c0);
-      at::Tensor tile;
-      {
-        at::NoTF32Guard full_precision;
-        tile = at::mm(ops.x_centred.narrow(0, r0, rows), ops.y_centred.narrow(0, c0, cols).t());
-      }
-      C10_CUDA_CHECK(launch_knn_tile_epilogue<scalar_t>(tile.data_ptr<scalar_t>(),
-                                                        ops.x_norms.data_ptr<double>(),
-                                                        ops.y_norms.data_ptr<double>(), r0, rows,
-                                                        c0, cols, self, stream));
-      const int64_t take = std::min(capacity, cols);
-      auto [values, index] = at::topk(tile, take, 1, /*largest=*/false, /*sorted=*/true);
-      index = index + c0;
-      if (best_values.defined()) {
-        values = at::cat({best_values, values}, 1);
-        index = at::cat({best_index, index}, 1);
-        const auto [keep_values, keep] = at::topk(values, std::min(capacity, values.size(1)), 1,
-                                                  false, true);
-        best_values = keep_values;
-        best_index = index.gather(1, keep);
-      } else {
-        best_values = values;
-        best_index = index;
-      }
+  // Per block of queries, a running top-capacity by approximate d^2 over the ref tiles.
+  at::Tensor best_values, best_index;
+  for_each_gram_tile<scalar_t>(ops, kQueryBlock, kRefBlock, [&](const DistanceTile<scalar_t>& tile,
+                                                                at::Tensor& gram) {
+    C10_CUDA_CHECK(
+        launch_knn_tile_epilogue<scalar_t>(tile, gram.data_ptr<scalar_t>(), self, stream));
+    const int64_t take = std::min(capacity, tile.cols);
+    auto [values, index] = at::topk(gram, take, 1, /*largest=*/false, /*sorted=*/true);
+    index = index + tile.c0;
+    if (tile.c0 > 0) {
+      values = at::cat({best_values, values}, 1);
+      index = at::cat({best_index, index}, 1);
+      const auto [keep_values, keep] = at::topk(values, std::min(capacity, values.size(1)), 1,
+                                                false, true);
+      best_values = keep_values;
+      best_index = index.gather(1, keep);
+    } else {
+      best_values = values;
+      best_index = index;
     }
+    if (tile.c0 + tile.cols < m) return;
     // A block of self-queries may have collected the +inf self entry when capacity
     // equals every other point; those slots are replaced by exact values below anyway.
-    cand_values.narrow(0, r0, rows).copy_(best_values.narrow(1, 0, capacity));
-    cand_index.narrow(0, r0, rows).copy_(best_index.narrow(1, 0, capacity));
-  }
+    cand_values.narrow(0, tile.r0, tile.rows).copy_(best_values.narrow(1, 0, capacity));
+    cand_index.narrow(0, tile.r0, tile.rows).copy_(best_index.narrow(1, 0, capacity));
+  });
 
   // Exact float64 distances of the candidates, sorted (ties by index).
   at::Tensor exact = at::empty({n, capacity}, ops.x.options().dtype(at::kDouble));
+  const ExactRows<scalar_t> sets{ops.x.data_ptr<scalar_t>(), ops.y.data_ptr<scalar_t>(), m, d};
   C10_CUDA_CHECK(launch_exact_candidate_distances<scalar_t>(
-      ops.x.data_ptr<scalar_t>(), ops.y.data_ptr<scalar_t>(), cand_index.data_ptr<int64_t>(), n,
-      capacity, d, exact.data_ptr<double>(), stream));
+      sets, CandidateList{cand_index.data_ptr<int64_t>(), n, capacity}, exact.data_ptr<double>(),
+      stream));
   auto [values, index] = sort_by_value_then_index(exact, cand_index);
 
   // Everything not kept has approx d^2 >= the largest kept approx; its exact d^2 is
@@ -104,9 +101,9 @@ std::tuple<at::Tensor, at::Tensor> knn_kernel(const at::Tensor& query, const at:
   for (int64_t b0 = 0; b0 < failed; b0 += batch) {
     const at::Tensor rows = unproven.narrow(0, b0, std::min(batch, failed - b0)).contiguous();
     at::Tensor scan = at::empty({rows.size(0), m}, ops.x.options().dtype(at::kDouble));
-    C10_CUDA_CHECK(launch_exact_rows<scalar_t>(ops.x.data_ptr<scalar_t>(), ops.y.data_ptr<scalar_t>(),
-                                               rows.data_ptr<int64_t>(), rows.size(0), m, d, self,
-                                               scan.data_ptr<double>(), stream));
+    C10_CUDA_CHECK(launch_exact_rows<scalar_t>(
+        sets, RowScan{rows.data_ptr<int64_t>(), rows.size(0), self}, scan.data_ptr<double>(),
+        stream));
     const auto [scan_values, scan_index] = at::sort(scan, /*stable=*/true, 1, false);
     values.index_put_({rows, at::indexing::Slice(0, k)}, scan_values.narrow(1, 0, k));
     index.index_put_({rows, at::indexing::Slice(0, k)}, scan_index.narrow(1, 0, k));

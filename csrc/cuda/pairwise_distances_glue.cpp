@@ -9,6 +9,7 @@
 
 #include "fastgan/checks.h"
 #include "fastgan/cuda/operands.h"
+#include "fastgan/cuda/tile_loop.h"
 #include "fastgan/pairwise_distances.h"
 
 namespace fastgan::cuda {
@@ -19,19 +20,18 @@ at::Tensor distances(const at::Tensor& x_in, const at::Tensor& y_in, bool square
                      double refine_below) {
   const at::Tensor x = x_in.contiguous();
   const at::Tensor y = y_in.contiguous();
-  const int64_t n = x.size(0), m = y.size(0), d = x.size(1);
+  const int64_t n = x.size(0), m = y.size(0);
   at::Tensor out = at::empty({n, m}, x.options());
   if (n == 0 || m == 0) return out;
-  // Centre on the common mean so the GEMM cancels less (see distance_tiles.h).
+  // Centre on the common mean so the GEMM cancels less (see distance_tiles.h); the
+  // whole matrix is one tile, its Gram block computed into `out` and turned into
+  // distances in place.
   const Operands ops = prepare_operands<scalar_t>(x, y, false);
-  {
-    at::NoTF32Guard full_precision;
-    at::mm_out(out, ops.x_centred, ops.y_centred.t());
-  }
-  C10_CUDA_CHECK(launch_distance_epilogue<scalar_t>(
-      out.data_ptr<scalar_t>(), ops.x_norms.data_ptr<double>(), ops.y_norms.data_ptr<double>(),
-      x.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), n, m, d, squared, refine_below,
-      c10::cuda::getCurrentCUDAStream()));
+  gram_tile_into(out, ops, 0, n, 0, m);
+  scalar_t* data = out.data_ptr<scalar_t>();
+  const DistanceTile<scalar_t> tile = make_distance_tile<scalar_t>(ops, data, 0, n, 0, m);
+  C10_CUDA_CHECK(launch_distance_epilogue<scalar_t>(tile, DistanceEpilogue{squared, refine_below},
+                                                    data, c10::cuda::getCurrentCUDAStream()));
   return out;
 }
 

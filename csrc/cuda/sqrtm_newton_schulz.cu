@@ -7,47 +7,31 @@
 
 #include <cstdint>
 
+#include "fastgan/cuda/launch.cuh"
 #include "fastgan/sqrtm_newton_schulz.h"
 
 namespace fastgan::cuda {
 namespace {
 
-constexpr int kThreads = 256;
 // Enough blocks to fill a large GPU for n up to a few thousand; the grid-stride loops
 // cover the rest. Fixed, so that the reduction order never depends on n.
 constexpr int kPartialBlocks = 512;
 
-__device__ double block_sum(double value, double* shared) {
-  shared[threadIdx.x] = value;
-  __syncthreads();
-  for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride) shared[threadIdx.x] += shared[threadIdx.x + stride];
-    __syncthreads();
-  }
-  return shared[0];
-}
-
 template <typename scalar_t>
 __global__ void squared_sum_partials_kernel(const scalar_t* __restrict__ a, int64_t count,
                                             double* __restrict__ partials) {
-  __shared__ double shared[kThreads];
   double total = 0.0;
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < count;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(count)) {
     const double v = static_cast<double>(a[idx]);
     total += v * v;
   }
-  const double sum = block_sum(total, shared);
+  const double sum = block_sum(total);
   if (threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
 __global__ void finish_sum_kernel(const double* __restrict__ partials, int count,
                                   double* __restrict__ out) {
-  __shared__ double shared[kThreads];
-  double total = 0.0;
-  for (int i = threadIdx.x; i < count; i += blockDim.x) total += partials[i];
-  const double sum = block_sum(total, shared);
+  const double sum = ordered_sum(partials, count);
   if (threadIdx.x == 0) out[0] = sum;
 }
 
@@ -58,9 +42,7 @@ __global__ void init_kernel(const scalar_t* __restrict__ a, int64_t n,
   const double norm = sqrt(norm_sq[0]);
   const double inv = norm > 0.0 ? 1.0 / norm : 0.0;
   const int64_t count = n * n;
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < count;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(count)) {
     const int64_t i = idx / n;
     const int64_t j = idx - i * n;
     y[idx] = static_cast<scalar_t>(static_cast<double>(a[idx]) * inv);
@@ -71,12 +53,9 @@ __global__ void init_kernel(const scalar_t* __restrict__ a, int64_t n,
 // P -> T = (3 I - P) / 2 in place; per-block partial sums of (I - P)^2.
 template <typename scalar_t>
 __global__ void step_kernel(scalar_t* __restrict__ p, int64_t n, double* __restrict__ partials) {
-  __shared__ double shared[kThreads];
   double total = 0.0;
   const int64_t count = n * n;
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < count;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(count)) {
     const int64_t i = idx / n;
     const double delta = (idx - i * n == i) ? 1.0 : 0.0;
     const double v = static_cast<double>(p[idx]);
@@ -84,7 +63,7 @@ __global__ void step_kernel(scalar_t* __restrict__ p, int64_t n, double* __restr
     total += r * r;
     p[idx] = static_cast<scalar_t>(1.5 * delta - 0.5 * v);
   }
-  const double sum = block_sum(total, shared);
+  const double sum = block_sum(total);
   if (threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
@@ -93,17 +72,9 @@ __global__ void finish_kernel(const scalar_t* __restrict__ y, int64_t count,
                               const double* __restrict__ norm_sq, scalar_t* __restrict__ out) {
   // sqrt(|A|_F) = (|A|_F^2)^(1/4).
   const double scale = sqrt(sqrt(norm_sq[0]));
-  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < count;
-       idx += step) {
+  for (int64_t idx : grid_stride_range(count)) {
     out[idx] = static_cast<scalar_t>(static_cast<double>(y[idx]) * scale);
   }
-}
-
-unsigned int elementwise_blocks(int64_t count) {
-  const int64_t wanted = (count + kThreads - 1) / kThreads;
-  const int64_t cap = 65535LL * 8;
-  return static_cast<unsigned int>(wanted < 1 ? 1 : (wanted < cap ? wanted : cap));
 }
 
 }  // namespace
@@ -116,7 +87,7 @@ cudaError_t launch_newton_schulz_init(const scalar_t* a, int64_t n, scalar_t* y,
   if (n == 0) return cudaSuccess;
   squared_sum_partials_kernel<scalar_t><<<kPartialBlocks, kThreads, 0, stream>>>(a, n * n, partials);
   finish_sum_kernel<<<1, kThreads, 0, stream>>>(partials, kPartialBlocks, norm_sq);
-  init_kernel<scalar_t><<<elementwise_blocks(n * n), kThreads, 0, stream>>>(a, n, norm_sq, y, z);
+  init_kernel<scalar_t><<<grid_for(n * n), kThreads, 0, stream>>>(a, n, norm_sq, y, z);
   return cudaGetLastError();
 }
 
@@ -133,7 +104,7 @@ template <typename scalar_t>
 cudaError_t launch_newton_schulz_finish(const scalar_t* y, int64_t n, const double* norm_sq,
                                         scalar_t* out, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  finish_kernel<scalar_t><<<elementwise_blocks(n * n), kThreads, 0, stream>>>(y, n * n, norm_sq, out);
+  finish_kernel<scalar_t><<<grid_for(n * n), kThreads, 0, stream>>>(y, n * n, norm_sq, out);
   return cudaGetLastError();
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "fastgan/distance_tile.h"
+
 namespace fastgan::cuda {
 
 // out[i] = sum_k a[i, k]^2 in float64, for a contiguous [n, d] matrix.
@@ -15,13 +17,18 @@ template <typename scalar_t>
 cudaError_t launch_row_squared_norms(const scalar_t* a, int64_t n, int64_t d, double* out,
                                      cudaStream_t stream);
 
-// On entry `inout` [n, m] holds the Gram matrix of the centred rows; on exit the
-// (squared) distances. Pairs with d^2 <= refine_below * (|x|^2 + |y|^2) are
-// recomputed from the original rows x [n, d] and y [m, d].
+// What the distance epilogue makes of each pair.
+struct DistanceEpilogue {
+  bool squared;         // d^2 rather than d
+  double refine_below;  // pairs with d^2 <= refine_below * (|x_c|^2 + |y_c|^2) are recomputed
+};
+
+// out[i * cols + j] = the (squared) distance of the tile's pair (r0 + i, c0 + j);
+// pairs the GEMM form leaves below the refine_below band are recomputed from the
+// original rows. `out` may be tile.gram itself (in place).
 template <typename scalar_t>
-cudaError_t launch_distance_epilogue(scalar_t* inout, const double* x_norms,
-                                     const double* y_norms, const scalar_t* x, const scalar_t* y,
-                                     int64_t n, int64_t m, int64_t d, bool squared,
-                                     double refine_below, cudaStream_t stream);
+cudaError_t launch_distance_epilogue(const DistanceTile<scalar_t>& tile,
+                                     const DistanceEpilogue& epilogue, scalar_t* out,
+                                     cudaStream_t stream);
 
 }  // namespace fastgan::cuda

@@ -125,16 +125,19 @@ inline std::vector<std::vector<std::pair<int64_t, int64_t>>> round_robin_pairs(i
 // diagonal tile once (diagonal = true), then each off-diagonal pair of tiles once
 // (mirrored = true, owner = the row tile), so half the GEMM work of a cross pass.
 // In every parallel step a tile belongs to one pair, so a handler may update the
-// outputs of both tiles of its pair.
+// outputs of both tiles of its pair. With `balance_threads` the tile shrinks (down to
+// 32 rows) until every thread has pairs in each round; without, tiles are
+// `preferred_tile` rows whatever the thread count (sums then do not depend on it).
 template <typename scalar_t, typename Handler>
-void for_each_self_tile(const DistanceOperands& ops, int64_t preferred_tile, Handler& handler) {
+void for_each_self_tile(const DistanceOperands& ops, int64_t preferred_tile, bool balance_threads,
+                        Handler& handler) {
   const int64_t n = ops.x.size(0), d = ops.x.size(1);
   if (n == 0) return;
   const double coefficient = gemm_error_coefficient<scalar_t>(d);
   const double* norms = ops.x_norms.data_ptr<double>();
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-  // Enough tiles for every thread to have pairs in each round.
-  const int64_t tile = std::clamp<int64_t>(n / (4 * threads), 32, preferred_tile);
+  const int64_t tile = balance_threads ? std::clamp<int64_t>(n / (4 * threads), 32, preferred_tile)
+                                       : preferred_tile;
   const int64_t tiles = (n + tile - 1) / tile;
   auto size_of = [&](int64_t t) { return std::min(tile, n - t * tile); };
   ThreadStates<typename Handler::State> states(threads);

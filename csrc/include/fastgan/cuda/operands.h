@@ -1,5 +1,6 @@
 // Torch-side preparation shared by the CUDA glue of the distance ops: originals,
-// rows centred on the common mean (so the GEMM cancels less) and float64 norms.
+// rows centred on the common mean (so the GEMM cancels less), float64 norms, and
+// the mean itself (kernel_sum recovers raw dot products with it).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -14,6 +15,7 @@ struct Operands {
   at::Tensor x, y;  // originals, contiguous
   at::Tensor x_centred, y_centred;
   at::Tensor x_norms, y_norms;  // float64 squared norms of the centred rows
+  at::Tensor mean;              // [d] the common mean subtracted, in the operands' dtype
 };
 
 template <typename scalar_t>
@@ -35,9 +37,9 @@ Operands prepare_operands(const at::Tensor& x_in, const at::Tensor& y_in, bool s
   at::Tensor mean = ops.x.sum(0, false, at::kDouble);
   if (!same) mean = mean + ops.y.sum(0, false, at::kDouble);
   if (count > 0) mean = mean / static_cast<double>(count);
-  mean = mean.to(ops.x.scalar_type());
-  ops.x_centred = (ops.x - mean).contiguous();
-  ops.y_centred = same ? ops.x_centred : (ops.y - mean).contiguous();
+  ops.mean = mean.to(ops.x.scalar_type()).contiguous();
+  ops.x_centred = (ops.x - ops.mean).contiguous();
+  ops.y_centred = same ? ops.x_centred : (ops.y - ops.mean).contiguous();
   ops.x_norms = squared_norms<scalar_t>(ops.x_centred);
   ops.y_norms = same ? ops.x_norms : squared_norms<scalar_t>(ops.y_centred);
   return ops;
