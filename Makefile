@@ -13,7 +13,7 @@ SOURCES := setup.py pyproject.toml $(wildcard csrc/*.cpp csrc/cpu/*.cpp csrc/cud
 # ninja from the venv is found by torch's extension builder through PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install test test-slow check-cuda bench demo clean
+.PHONY: install test test-slow check-cuda bench demo gpu-check clean
 
 install: $(BUILT)
 
@@ -44,7 +44,7 @@ ifneq ($(NVCC),)
 	@test -f $(CHECK_DIR)/stub/c10/cuda/impl/cuda_cmake_macros.h || echo '#pragma once' > $(CHECK_DIR)/stub/c10/cuda/impl/cuda_cmake_macros.h
 	@for f in csrc/cuda/*.cu; do \
 		echo "nvcc -c $$f"; \
-		$(NVCC) -std=c++17 -O3 $(NVCC_ARCHS) -Icsrc/include -c $$f -o $(CHECK_DIR)/kernel.o || exit 1; \
+		$(NVCC) -std=c++17 -O3 --fmad=false $(NVCC_ARCHS) -Icsrc/include -c $$f -o $(CHECK_DIR)/kernel.o || exit 1; \
 	done
 	@for f in csrc/cuda/*_glue.cpp; do \
 		echo "g++ -fsyntax-only $$f"; \
@@ -71,6 +71,16 @@ bench: install $(BENCH_STAMP)
 	mkdir -p benchmarks/results
 	$(PY) -m pytest benchmarks -q --benchmark-only \
 		--benchmark-json=benchmarks/results/bench-$$(date +%Y%m%d-%H%M%S).json
+
+# On a GPU machine whose Python already has a CUDA build of torch: build the extension
+# against it (pip --no-deps), run the CUDA tests and the GPU benchmarks, write
+# gpu-check/summary.json and gpu-check/gpu-check.log (README "GPU check"). Deliberately
+# not `install`: that could pip install a CPU torch. Fails (exit 3) without a GPU.
+GPU_CHECK_PYTHON ?= $(if $(wildcard $(PY)),$(PY),python3)
+GPU_CHECK_ARGS ?=
+
+gpu-check:
+	$(GPU_CHECK_PYTHON) tools/gpu_check.py $(GPU_CHECK_ARGS)
 
 demo: install
 	$(VENV)/bin/fastgan demo
