@@ -51,6 +51,23 @@ def test_prdc(benchmark, impl, n):
     record(benchmark, group, impl, peak, anchor=impl == "prdc")
 
 
+@pytest.mark.parametrize("n", [10000])
+def test_prdc_gemm_floor(benchmark, n):
+    """The floor PRDC cannot beat: the three float32 GEMMs its distances need, in full."""
+    import torch
+
+    real, fake = (torch.from_numpy(a) for a in _features(n, 2048, seed=n))
+
+    def gemms():
+        return torch.mm(real, real.T), torch.mm(fake, fake.T), torch.mm(real, fake.T)
+
+    _, peak = peak_memory_mb(gemms)
+    group = f"prdc N=M={n} D=2048 k=5"
+    benchmark.group = group
+    benchmark.pedantic(gemms, rounds=1, iterations=1)
+    record(benchmark, group, "3 float32 GEMMs (floor)", peak)
+
+
 @pytest.mark.parametrize("n,d", [(10000, 2048), (20000, 512)])
 @pytest.mark.parametrize("impl", ["faiss IndexFlatL2", "fastgan.ops.knn_radii"])
 def test_knn_radii(benchmark, impl, n, d):

@@ -84,7 +84,11 @@ def test_smaller_dims_use_pooled_block_outputs(tmp_path, blocks, seeded_inceptio
         feats = blocks(imgs.float() / 255)[0].mean(dim=(2, 3))
     stats = FeatureStats().update(feats)
     np.testing.assert_allclose(mu, stats.mean.numpy(), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(sigma, stats.cov.numpy(), rtol=1e-4, atol=1e-8)
+    # Batches of 2 and of 4 run different float32 convolution paths, whose features
+    # differ by ~1e-7 relative; the 4-sample covariance cancels most digits of its
+    # near-zero entries, so the tolerance is relative to the covariance's scale.
+    want = stats.cov.numpy()
+    np.testing.assert_allclose(sigma, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
 @pytest.mark.slow  # Inception at 299x299 on the CPU

@@ -83,6 +83,7 @@ def test_zero_covariances():
     assert fid_from_features(x1, x2) == pytest.approx(12.0, rel=1e-12)
 
 
+@pytest.mark.cuda
 def test_cuda_matches_cpu(rng):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")

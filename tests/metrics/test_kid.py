@@ -67,6 +67,7 @@ def test_same_distribution_is_near_zero_and_shift_is_positive(rng):
     assert shifted > 100 * abs(same)
 
 
+@pytest.mark.cuda
 def test_cuda_matches_cpu(rng):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")

@@ -226,6 +226,7 @@ def test_numpy_torch_float32_float64_inputs(convert, gen):
     assert got == pytest.approx(exact, rel=1e-12)
 
 
+@pytest.mark.cuda
 def test_cuda_matches_cpu(gen):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
