@@ -6,7 +6,7 @@
     fastgan eval      FID, KID, IS and PRDC between two image folders (or feature/stat files)
     fastgan fid       FID of two folders or .npz statistics, with pytorch-fid's options
     fastgan stats     the Inception statistics (mu, sigma) of an image folder, as .npz
-    fastgan train     train a GAN family on ring8, grid25, digits or an image folder
+    fastgan train     train a model family on ring8, grid25, digits or an image folder
     fastgan sample    a PNG grid (or scatter plot) of samples from a checkpoint
 
 Errors print one readable line (and what to do) on stderr and exit with a
@@ -42,27 +42,13 @@ def build_parser():
 
     train = commands.add_parser(
         "train",
+        add_help=False,
         help="train a model family on data; writes config, checkpoints, samples, metrics",
-        description="Train MODEL (gan, dcgan, cgan, wgan, wgan-gp, lsgan) on DATA (ring8, grid25, digits "
-        "or a folder of images). OUT gets config.json, last.pt, best.pt (lowest FID), samples/*.png, "
-        "samples.png, metrics.jsonl, metrics.json and metrics.png. "
-        "Example: fastgan train wgan-gp --data ring8 --steps 2000 --out runs/ring8-wgan-gp",
+        description="fastgan train MODEL --data DATA [options]: see `fastgan train --help`",
     )
-    train.add_argument("model", help="model family (see fastgan.models.available())")
-    train.add_argument("--data", required=True, help="ring8, grid25, digits, or a folder of images")
-    train.add_argument("--steps", type=int, default=None, help="generator steps (default: the model's recipe)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--out", default=None, help="output folder (default runs/MODEL-DATA-sSEED)")
-    train.add_argument("--size", type=int, default=16, help="image side for digits/folders (default 16)")
-    train.add_argument("--channels", type=int, default=None, help="image folders: 1 or 3 (default 3)")
-    train.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
-    train.add_argument("--batch-size", type=int, default=None, help="override the recipe's batch size")
-    train.add_argument("--lr", type=float, default=None, help="override both learning rates")
-    train.add_argument("--eval-every", type=int, default=None, help="steps between metrics (default steps/10)")
-    train.add_argument("--resume", default=None, help="continue from this checkpoint (last.pt)")
-    train.add_argument("--threads", type=int, default=None,
-                       help="CPU threads (default: torch's; 1 is often fastest for the small 2-D models)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("-h", "--help", action="store_true", help="list the families and the common options")
+    train.add_argument("model", nargs="?", help="model family (see fastgan.models.available())")
+    train.add_argument("options", nargs=argparse.REMAINDER, help="the family's options (fastgan train MODEL --help)")
     train.set_defaults(run=_run_train)
 
     sample = commands.add_parser("sample", help="write a PNG of samples from a checkpoint")
@@ -154,88 +140,31 @@ def _run_demo(args):
 
 
 def _run_train(args):
-    import os
+    from .training.command import run_train
 
-    from .data import load_data
-    from .models import available, build
-    from .training import Trainer
-
-    if args.model not in available():
-        raise ValueError(f"unknown model {args.model!r}; choose one of {available()}")
-    if args.steps is not None and args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    import torch
-
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    data_kw = {"size": args.size}
-    if args.channels is not None:
-        data_kw["channels"] = args.channels
-    source = load_data(args.data, **data_kw)
-    overrides = {}
-    if args.batch_size is not None:
-        overrides["batch_size"] = args.batch_size
-    if args.lr is not None:
-        overrides["g_optimizer"] = {"lr": args.lr}
-        overrides["d_optimizer"] = {"lr": args.lr}
-    torch.manual_seed(args.seed)
-    model = build(args.model, shape=source.shape,
-                  num_classes=source.num_classes if args.model == "cgan" else 0, **overrides)
-    data_label = os.path.basename(os.path.normpath(args.data))
-    out = args.out or os.path.join("runs", f"{args.model}-{data_label}-s{args.seed}")
-    if os.path.exists(os.path.join(out, "metrics.jsonl")) and not args.resume:
-        raise ValueError(f"{out} already holds a run; pick another --out or --resume {os.path.join(out, 'last.pt')}")
-    trainer = Trainer(model, source, out_dir=out, steps=args.steps, seed=args.seed, device=args.device,
-                      eval_every=args.eval_every, progress=not args.quiet)
-    if args.resume:
-        trainer.resume(args.resume)
-    result = trainer.fit()
-    print_metrics(result)
-    print(f"wrote {out}/ (config.json, last.pt, best.pt, samples.png, metrics.jsonl, metrics.json, metrics.png)")
-    return EXIT_OK
-
-
-def print_metrics(result, out=print):
-    """Print a run's final metrics beside the real-vs-held-out values."""
-    final, base = result["final"], result["real_vs_heldout"]
-    out(f"{result['model']} on {result['data']}: {result['steps']} steps in {result['seconds']} s")
-    out(f"{'metric':<15}{'model':>10}{'real vs held-out':>18}")
-    for key in ("fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "high_quality",
-                "label_accuracy"):
-        if key in final:
-            ref = base.get(key)
-            out(f"{key:<15}{final[key]:>10.4g}{(f'{ref:.4g}' if ref is not None else '-'):>18}")
-    if result.get("best"):
-        out(f"best FID {result['best']['fid']:.4g} at step {result['best']['step']} (best.pt)")
+    return run_train(args.model, args.options, show_help=args.help)
 
 
 def _run_sample(args):
     import torch
 
-    from .training import load_generator
-    from .training.pictures import save_image_grid, save_scatter
+    from .training import load_model
+    from .training.pictures import save_samples
 
     if args.n < 1:
         raise ValueError(f"-n must be >= 1, got {args.n}")
-    model, config = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    model, config = load_model(args.checkpoint, use_ema=not args.no_ema)
     labels = None
     if args.label is not None:
         if not model.num_classes:
-            raise ValueError("--label needs a conditional model (cgan)")
+            raise ValueError(f"--label needs a conditional model; {model.name} is not")
         if not 0 <= args.label < model.num_classes:
             raise ValueError(f"--label must lie in [0, {model.num_classes - 1}], got {args.label}")
         labels = torch.full((args.n,), args.label)
     gen = torch.Generator().manual_seed(args.seed)
-    z, labels = model.sample_latent(args.n, generator=gen, device="cpu", labels=labels)
     with torch.no_grad():
-        samples = model.generator(z, labels)
-    if len(model.shape) == 1:
-        save_scatter(samples, args.out)
-    else:
-        nrow = model.num_classes if (model.num_classes and args.label is None) else None
-        save_image_grid(samples, args.out, nrow=nrow)
+        samples = model.sample(args.n, generator=gen, labels=labels)
+    save_samples(samples, args.out, num_classes=model.num_classes if args.label is None else 0)
     print(f"wrote {args.out} ({args.n} samples of {config['model']['name']})")
     return EXIT_OK
 

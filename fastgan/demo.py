@@ -5,7 +5,7 @@ scale, and writes the sample grid and a plot of the metrics over training.
 """
 import os
 
-from .cli import print_metrics
+from .training.report import print_metrics
 
 
 def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print):

@@ -30,6 +30,8 @@ class DataSource:
         num_classes: label count (0 when unlabelled).
         config: JSON-able dict that `load_data(**config)` rebuilds this from.
         centers / std: mixture modes and their std (2-D mixtures only).
+        extra: further tensors of other data kinds: "target" [N, ...] aligned with x
+            (paired data), "domain_b" [M, ...] (two-domain data).
     """
 
     name: str
@@ -47,6 +49,20 @@ class DataSource:
     @property
     def shape(self):
         return tuple(self.x.shape[1:])
+
+    @property
+    def kinds(self):
+        """The data kinds it provides (fastgan.models.DATA_KINDS): always "unconditional";
+        "labelled" with labels; "paired" with aligned targets (``extra["target"]``);
+        "two-domain" with a second domain (``extra["domain_b"]``)."""
+        kinds = {"unconditional"}
+        if self.y is not None:
+            kinds.add("labelled")
+        if self.extra.get("target") is not None:
+            kinds.add("paired")
+        if self.extra.get("domain_b") is not None:
+            kinds.add("two-domain")
+        return kinds
 
 
 def load_data(name, size=16, channels=None, conditional=True):

@@ -1,9 +1,15 @@
-"""The GAN families on one API: `available()`, `build(name, shape=..., num_classes=..., **overrides)`.
+"""The model families on one API: `available()`, `build(name, shape=..., num_classes=..., **overrides)`.
 
-Families: gan, dcgan, cgan, wgan, wgan-gp, lsgan. Each returns a GANModel (generator,
-discriminator, recipe as data, JSON config).
+Adversarial: gan, dcgan, cgan, wgan, wgan-gp, lsgan. Non-adversarial: vae, imle, glo, glann.
+Each family is a fastgan.models.Family declaration (networks, optimisers, steps, data kind,
+sampling); `build` returns a Model (its networks, recipe as data, JSON config).
 """
-from .recipe import Recipe
-from .registry import GANModel, available, build, register
+from .family import DATA_KINDS, DataSpec, Family, Model, Optimizer, Step
+from .adversarial import GANRecipe, adversarial_family
+from .recipe import Recipe, option
+from .registry import arch_options, available, build, family, register
 
-__all__ = ["GANModel", "Recipe", "available", "build", "register"]
+GANModel = Model  # the name of the model class before the general contract
+
+__all__ = ["DATA_KINDS", "DataSpec", "Family", "GANModel", "GANRecipe", "Model", "adversarial_family", "Optimizer", "Recipe", "Step",
+           "arch_options", "available", "build", "family", "option", "register"]

@@ -12,12 +12,10 @@ did not help there.
 
 For 2-D points the same recipe runs on MLPs with batch norm.
 """
+from .adversarial import GANRecipe, adversarial_family
 from .nets import adaptive_pair, is_image
-from .recipe import Recipe
-from .registry import register
 
 
-@register("dcgan")
 def make(shape, num_classes, z_dim=None, width=None, depth=3, g_norm="batch", d_norm="batch",
          minibatch_stddev=False):
     image = is_image(shape)
@@ -27,6 +25,9 @@ def make(shape, num_classes, z_dim=None, width=None, depth=3, g_norm="batch", d_
                          minibatch_stddev=minibatch_stddev)
     g_opt = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
     d_opt = {**g_opt, "lr": 5e-5} if image else dict(g_opt)
-    recipe = Recipe(loss="non_saturating", g_optimizer=g_opt, d_optimizer=d_opt,
+    recipe = GANRecipe(loss="non_saturating", g_optimizer=g_opt, d_optimizer=d_opt,
                     batch_size=64 if image else 256, steps=2000)
     return g, d, recipe
+
+
+FAMILY = adversarial_family("dcgan", "DCGAN (Radford et al., 2016): transposed convolutions, batch norm", make)

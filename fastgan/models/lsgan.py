@@ -4,12 +4,10 @@ Adam(2e-4, beta1=0.5), DCGAN-style nets (MLPs for points).
 2-D recipe (measured on ring8, see README): 256-unit MLPs, z of 2 dims, Adam(1e-4,
 betas=(0.5, 0.9)), no generator EMA (it would average a mixture's modes together).
 """
+from .adversarial import GANRecipe, adversarial_family
 from .nets import adaptive_pair, is_image
-from .recipe import Recipe
-from .registry import register
 
 
-@register("lsgan")
 def make(shape, num_classes, z_dim=None, width=None, depth=3):
     image = is_image(shape)
     if not image:
@@ -18,7 +16,10 @@ def make(shape, num_classes, z_dim=None, width=None, depth=3):
                          d_norm="batch" if image else "none")
     opt = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]} if image else \
         {"name": "adam", "lr": 1e-4, "betas": [0.5, 0.9]}
-    recipe = Recipe(loss="least_squares", g_optimizer=dict(opt), d_optimizer=dict(opt),
+    recipe = GANRecipe(loss="least_squares", g_optimizer=dict(opt), d_optimizer=dict(opt),
                     batch_size=64 if image else 256, steps=2000 if image else 3000,
                     ema_decay=0.999 if image else 0.0)
     return g, d, recipe
+
+
+FAMILY = adversarial_family("lsgan", "LSGAN (Mao et al., 2017): least-squares losses", make)

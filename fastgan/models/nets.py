@@ -181,6 +181,49 @@ class ConvDiscriminator(nn.Module):
         return self.net(x).reshape(x.shape[0])
 
 
+class ConvEncoder(nn.Module):
+    """Images [B, C, S, S] -> vectors [B, out_dim]: the DCGAN discriminator's strided convs, then a 4x4 conv.
+
+    Args:
+        shape: (C, S, S) input shape.
+        out_dim: output size (a VAE's encoder outputs mean and log-variance: 2 * z_dim).
+        width: channels of the first layer; they double at each halving.
+        norm: normalisation of the inner layers ("batch", "layer", "none").
+    """
+
+    def __init__(self, shape, out_dim, width=32, norm="batch"):
+        super().__init__()
+        channels, size, _ = shape
+        self.shape, self.out_dim = tuple(shape), int(out_dim)
+        layers, fan_in = [], channels
+        for i in range(int(math.log2(size // 4))):
+            out = width * 2 ** i
+            layers += [nn.Conv2d(fan_in, out, 4, 2, 1), _norm2d(norm if i > 0 else "none", out), nn.LeakyReLU(0.2)]
+            fan_in = out
+        layers.append(nn.Conv2d(fan_in, self.out_dim, 4, 1, 0))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x).reshape(x.shape[0], self.out_dim)
+
+
+class MLP(nn.Module):
+    """Vectors [B, in_dim] -> [B, out_dim]: `depth` hidden ReLU layers of `width` units (GLANN's mapping)."""
+
+    def __init__(self, in_dim, out_dim, width=256, depth=3, norm="none"):
+        super().__init__()
+        self.in_dim, self.out_dim = int(in_dim), int(out_dim)
+        layers, fan_in = [], self.in_dim
+        for _ in range(depth):
+            layers += [nn.Linear(fan_in, width), _norm1d(norm, width), nn.ReLU()]
+            fan_in = width
+        layers.append(nn.Linear(fan_in, self.out_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def dcgan_init(module):
     """DCGAN's initialisation: N(0, 0.02) weights for convs and linears, N(1, 0.02) for norms."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):

@@ -1,78 +1,90 @@
-"""A model's training recipe as plain data: losses, optimisers, critic steps, clipping, penalty.
+"""Training recipes as plain data: every field JSON-able, documented where it is declared.
 
-The Trainer reads these fields; it has no per-model code paths. Every field is JSON-able,
-so a recipe travels inside a checkpoint's config and can be overridden from the CLI.
+`Recipe` holds what every family has (batch size, EMA, steps); a family's recipe is a
+dataclass that extends it (`GANRecipe` for the adversarial families, `VAERecipe`, ...).
+Each field carries its help text (`option(default, help)`), which `fastgan train NAME
+--help` prints, so a recipe travels inside a checkpoint's config, can be overridden from
+Python or the CLI, and documents itself.
 """
-from dataclasses import asdict, dataclass, field, fields
+import copy
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+OPTIMIZERS = ("adam", "rmsprop", "sgd", "sparse_adam")
+
+
+def option(default, help):
+    """A recipe field with its help text; dict and list defaults are copied per instance."""
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass
 class Recipe:
-    """How a GAN is trained.
+    """The fields every family's recipe has (families extend this dataclass)."""
 
-    Attributes:
-        loss: adversarial loss name from fastgan.losses.ADVERSARIAL_LOSSES.
-        g_optimizer / d_optimizer: {"name": "adam"|"rmsprop"|"sgd", "lr": float, plus the
-            optimiser's own keywords, e.g. "betas": [0.5, 0.999]}.
-        d_loss_options: keywords of the discriminator loss, e.g. {"real_label": 0.9} for
-            one-sided label smoothing (Salimans et al., 2016) with the (non-)saturating loss.
-        n_critic: discriminator (critic) steps per generator step.
-        clip: WGAN weight clipping bound for the critic after each step (None: no clipping).
-        gradient_penalty: WGAN-GP weight lambda (0: no penalty); uses fastgan.ops.gradient_penalty.
-        batch_size: samples per step, for real and generated alike.
-        ema_decay: decay of the generator EMA used for samples and metrics (0: no EMA).
-        steps: default number of generator steps for a full run on this data.
-    """
-
-    loss: str = "non_saturating"
-    g_optimizer: dict = field(default_factory=lambda: {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]})
-    d_optimizer: dict = field(default_factory=lambda: {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]})
-    d_loss_options: dict = field(default_factory=dict)
-    n_critic: int = 1
-    clip: float = None
-    gradient_penalty: float = 0.0
-    batch_size: int = 64
-    ema_decay: float = 0.999
-    steps: int = 2000
+    batch_size: int = option(64, "real samples per step")
+    ema_decay: float = option(0.999, "decay of the weight EMA used for samples and metrics (0: no EMA)")
+    steps: int = option(2000, "default number of training iterations for a full run")
 
     def to_dict(self):
         """The recipe as a JSON-able dict."""
         return asdict(self)
 
     @classmethod
+    def field_names(cls):
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def field_help(cls):
+        """{field: (default, help text)} in declaration order."""
+        out = {}
+        for f in fields(cls):
+            default = f.default_factory() if f.default is MISSING else f.default
+            out[f.name] = (default, f.metadata.get("help", ""))
+        return out
+
+    @classmethod
     def from_dict(cls, values):
-        """A recipe from `to_dict()` output; unknown keys raise ValueError."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(values) - names
+        """A recipe from `to_dict()` output; unknown keys raise ValueError listing the valid ones."""
+        names = cls.field_names()
+        unknown = set(values) - set(names)
         if unknown:
             raise ValueError(f"unknown recipe fields {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**values)
+        recipe = cls(**values)
+        recipe.check()
+        return recipe
+
+    def check(self):
+        """Raise ValueError for values no run could use (families add their own checks)."""
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 0.0 <= float(self.ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must lie in [0, 1), got {self.ema_decay}")
+        if int(self.steps) < 0:
+            raise ValueError(f"steps must be >= 0, got {self.steps}")
 
     def updated(self, **overrides):
-        """A copy with `overrides` applied (optimiser and loss-option dicts are merged, not replaced)."""
+        """A copy with `overrides` applied; dict fields (optimisers, loss options) are merged, not replaced."""
         values = self.to_dict()
         for key, value in overrides.items():
-            if key in ("g_optimizer", "d_optimizer", "d_loss_options") and isinstance(value, dict):
+            if isinstance(values.get(key), dict) and isinstance(value, dict):
                 values[key] = {**values[key], **value}
             else:
                 values[key] = value
-        return Recipe.from_dict(values)
+        return type(self).from_dict(values)
 
 
 def make_optimizer(spec, parameters):
-    """A torch optimiser from a recipe's optimiser dict."""
+    """A torch optimiser from a recipe's optimiser dict ({"name": ..., "lr": ..., keywords})."""
     import torch
 
     spec = dict(spec)
     name = spec.pop("name", "adam").lower()
     if "betas" in spec:
         spec["betas"] = tuple(spec["betas"])
-    if name == "adam":
-        return torch.optim.Adam(parameters, **spec)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(parameters, **spec)
-    if name == "sgd":
-        return torch.optim.SGD(parameters, **spec)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
+    classes = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD,
+               "sparse_adam": torch.optim.SparseAdam}
+    if name not in classes:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
+    return classes[name](parameters, **spec)

@@ -1,115 +1,92 @@
-"""The model registry: `available()` names the families, `build(name, ...)` makes a GANModel.
+"""The model registry: `available()` names the families, `build(name, ...)` makes a Model.
 
-A family is a function ``make(shape, num_classes, **arch) -> (generator, discriminator, Recipe)``
-registered under its name. `build` splits keyword overrides into architecture keywords
-(passed to the family) and recipe fields, and records everything in `model.config`, a
-JSON-able dict from which `GANModel.from_config` rebuilds the same model (checkpoints
-need no pickled classes).
+The registry imports the family modules it lists (FAMILY_MODULES), each of which declares
+one `FAMILY` (a fastgan.models.Family) and imports nothing from here, so there is no
+import cycle. `register(family)` adds a family defined elsewhere (user code).
 """
-from dataclasses import fields
+import importlib
+import inspect
 
-import torch
-from torch import nn
-
+from .family import DataSpec, Model
 from .nets import check_shape
-from .recipe import Recipe
+
+# One module per family, each exposing FAMILY; listed here, imported on first use.
+FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann")
 
 _FAMILIES = {}
-_RECIPE_FIELDS = {f.name for f in fields(Recipe)}
+_LOADED = False
 
 
-def register(name):
-    """Decorator: register a family's ``make(shape, num_classes, **arch)`` under `name`."""
+def register(family):
+    """Add a fastgan.models.Family to the registry (under `family.name`); returns it."""
+    _FAMILIES[family.name] = family
+    return family
 
-    def add(make):
-        _FAMILIES[name] = make
-        return make
 
-    return add
+def _load():
+    global _LOADED
+    if not _LOADED:
+        for module in FAMILY_MODULES:
+            register(importlib.import_module(f"{__package__}.{module}").FAMILY)
+        _LOADED = True
 
 
 def available():
     """Sorted names of the registered model families."""
-    from . import cgan, dcgan, gan, lsgan, wgan, wgan_gp  # noqa: F401  (registration)
-
+    _load()
     return sorted(_FAMILIES)
 
 
-class GANModel(nn.Module):
-    """A generator/discriminator pair with its recipe.
-
-    Attributes:
-        generator: maps (z [B, z_dim], labels [B] or None) to samples [B, *shape].
-        discriminator: maps (samples, labels or None) to scores [B].
-        recipe: the Recipe the Trainer follows.
-        config: JSON-able dict (name, shape, num_classes, arch, recipe) that rebuilds it.
-    """
-
-    def __init__(self, generator, discriminator, recipe, config):
-        super().__init__()
-        self.generator = generator
-        self.discriminator = discriminator
-        self.recipe = recipe
-        self.config = config
-
-    @property
-    def name(self):
-        return self.config["name"]
-
-    @property
-    def shape(self):
-        return tuple(self.config["shape"])
-
-    @property
-    def num_classes(self):
-        return self.config["num_classes"]
-
-    @property
-    def z_dim(self):
-        return self.generator.z_dim
-
-    def sample_latent(self, n, generator=None, device=None, labels=None):
-        """(z [n, z_dim], labels [n] or None): labels cycle 0..K-1 unless given."""
-        device = device or next(self.generator.parameters()).device
-        z = torch.randn(n, self.z_dim, generator=generator).to(device)
-        if self.num_classes and labels is None:
-            labels = torch.arange(n) % self.num_classes
-        if labels is not None:
-            labels = torch.as_tensor(labels, dtype=torch.long).to(device)
-        return z, labels
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild an (untrained) model from `model.config`."""
-        return build(config["name"], shape=config["shape"], num_classes=config["num_classes"],
-                     **config.get("arch", {}), **config.get("recipe", {}))
+def family(name):
+    """The Family registered as `name`; ValueError listing the choices otherwise."""
+    _load()
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(_FAMILIES)}") from None
 
 
-def build(name, shape=(2,), num_classes=0, **overrides):
+def arch_options(fam):
+    """{keyword: default} of a family's architecture options (its build's keyword arguments)."""
+    params = list(inspect.signature(fam.build).parameters.values())[1:]  # after the DataSpec
+    return {p.name: p.default for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def build(name, shape=(2,), num_classes=0, num_items=0, **overrides):
     """Build the model family `name` for samples of `shape`.
 
     Args:
         name: one of `available()`.
         shape: (D,) for points, (C, S, S) with S in 16/32/64 for images.
-        num_classes: number of labels (conditional models need > 0).
-        overrides: recipe fields (loss, n_critic, clip, gradient_penalty, batch_size,
-            ema_decay, steps, g_optimizer, d_optimizer, d_loss_options) and architecture keywords of the
-            family (z_dim, width, depth; dcgan also g_norm, d_norm, minibatch_stddev).
+        num_classes: number of labels (conditional families need > 0).
+        num_items: training-set size (families with one learned code per image need it).
+        overrides: fields of the family's recipe (`family(name).recipe`) and its architecture
+            options (`arch_options(family(name))`); anything else is refused with both lists.
 
     Returns:
-        A GANModel.
+        A fastgan.models.Model.
     """
-    names = available()
-    if name not in _FAMILIES:
-        raise ValueError(f"unknown model {name!r}; choose one of {names}")
+    fam = family(name)
     shape = check_shape(shape)
-    recipe_overrides = {k: v for k, v in overrides.items() if k in _RECIPE_FIELDS}
-    arch = {k: v for k, v in overrides.items() if k not in _RECIPE_FIELDS}
-    try:
-        generator, discriminator, recipe = _FAMILIES[name](shape, int(num_classes), **arch)
-    except TypeError as exc:
-        raise TypeError(f"model {name!r}: {exc}") from None
+    kind = "images" if len(shape) == 3 else "points"
+    if kind not in fam.samples:
+        raise ValueError(f"{name} models {' or '.join(fam.samples)}, not {kind} of shape {shape}")
+    recipe_fields = set(fam.recipe.field_names())
+    arch_names = arch_options(fam)
+    unknown = set(overrides) - recipe_fields - set(arch_names)
+    if unknown:
+        raise ValueError(f"model {name!r}: unknown options {sorted(unknown)}; recipe fields: {sorted(recipe_fields)}; "
+                         f"architecture options: {sorted(arch_names)}")
+    recipe_overrides = {k: v for k, v in overrides.items() if k in recipe_fields}
+    arch = {k: v for k, v in overrides.items() if k not in recipe_fields}
+    num_items = int(num_items) if fam.per_item else 0
+    if fam.per_item and num_items < 1:
+        raise ValueError(f"{name} learns one code per training sample: build it with num_items=len(training set)")
+    spec = DataSpec(shape, int(num_classes), num_items)
+    networks, recipe = fam.build(spec, **arch)
     recipe = recipe.updated(**recipe_overrides)
-    config = {"name": name, "shape": list(shape), "num_classes": int(num_classes), "arch": arch,
-              "recipe": recipe.to_dict()}
-    return GANModel(generator, discriminator, recipe, config)
+    if fam.check is not None:
+        fam.check(recipe)
+    config = {"name": name, "shape": list(shape), "num_classes": int(num_classes), "num_items": num_items,
+              "arch": arch, "recipe": recipe.to_dict()}
+    return Model(fam, networks, recipe, config)

@@ -8,20 +8,21 @@ generator EMA (decay 0.99, ~100 steps) that averages out the step-to-step jitter
 clipped critic leaves around each mode (measured on ring8, see README: without it about
 half the samples stay outside 3 sigma).
 """
+from .adversarial import GANRecipe, adversarial_family
 from .nets import adaptive_pair, is_image
-from .recipe import Recipe
-from .registry import register
 
 
-@register("wgan")
 def make(shape, num_classes, z_dim=None, width=None, depth=3):
     image = is_image(shape)
     if not image:
         z_dim, width = z_dim or 2, width or 256
     g, d = adaptive_pair(shape, z_dim=z_dim, width=width, depth=depth, g_norm="batch" if image else "none", d_norm="none")
     lr = 5e-5 if image else 2e-4
-    recipe = Recipe(loss="wasserstein", g_optimizer={"name": "rmsprop", "lr": lr},
+    recipe = GANRecipe(loss="wasserstein", g_optimizer={"name": "rmsprop", "lr": lr},
                     d_optimizer={"name": "rmsprop", "lr": lr}, n_critic=5, clip=0.01 if image else 0.05,
                     batch_size=64 if image else 256, steps=2000 if image else 3000,
                     ema_decay=0.999 if image else 0.99)
     return g, d, recipe
+
+
+FAMILY = adversarial_family("wgan", "WGAN (Arjovsky et al., 2017): critic, weight clipping, RMSProp", make)

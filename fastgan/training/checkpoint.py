@@ -2,26 +2,27 @@
 
 Loading uses ``torch.load(weights_only=True)``: no pickled classes, so a checkpoint
 cannot run code and survives refactors. The model is rebuilt from its JSON config
-(`GANModel.from_config`) and the state dicts are loaded into it.
+(`Model.from_config`) and the state dicts (one per network, per EMA copy, per optimiser)
+are loaded into it. Version-1 files (a generator and a discriminator) still load.
 """
 import json
 import os
 
 import torch
 
-FORMAT = "fastgan-checkpoint-v1"
+FORMAT = "fastgan-checkpoint-v2"
+_OLD_FORMAT = "fastgan-checkpoint-v1"
 
 
-def save_checkpoint(path, model, *, step, ema=None, g_optimizer=None, d_optimizer=None, data=None,
-                    rng=None, extra=None):
+def save_checkpoint(path, model, *, step, ema=None, optimizers=None, data=None, rng=None, extra=None):
     """Write a checkpoint atomically.
 
     Args:
         path: output file.
-        model: the GANModel.
-        step: generator steps done.
-        ema: the GeneratorEMA (its averaged generator), optional.
-        g_optimizer / d_optimizer: optimisers, for resuming.
+        model: the fastgan.models.Model.
+        step: iterations done.
+        ema: {network name: GeneratorEMA}, optional.
+        optimizers: {optimiser name: torch optimiser}, for resuming.
         data: the DataSource config dict (JSON-able).
         rng: dict of RNG state tensors (for exact resumption).
         extra: JSON-able dict (e.g. the metrics at this step).
@@ -30,15 +31,10 @@ def save_checkpoint(path, model, *, step, ema=None, g_optimizer=None, d_optimize
         "format": FORMAT,
         "config": json.dumps({"model": model.config, "data": data or {}, "extra": extra or {}}),
         "step": int(step),
-        "generator": model.generator.state_dict(),
-        "discriminator": model.discriminator.state_dict(),
+        "networks": {name: net.state_dict() for name, net in model.networks.items()},
+        "ema": {name: copy.module.state_dict() for name, copy in (ema or {}).items()},
+        "optimizers": {name: opt.state_dict() for name, opt in (optimizers or {}).items()},
     }
-    if ema is not None:
-        payload["ema"] = ema.module.state_dict()
-    if g_optimizer is not None:
-        payload["g_optimizer"] = g_optimizer.state_dict()
-    if d_optimizer is not None:
-        payload["d_optimizer"] = d_optimizer.state_dict()
     if rng:
         payload["rng"] = rng
     tmp = f"{path}.tmp"
@@ -48,25 +44,39 @@ def save_checkpoint(path, model, *, step, ema=None, g_optimizer=None, d_optimize
 
 
 def read_checkpoint(path):
-    """The checkpoint's payload dict, with "config" parsed from JSON."""
+    """The checkpoint's payload dict, with "config" parsed from JSON (version-1 files converted)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in (FORMAT, _OLD_FORMAT):
         raise ValueError(f"{path} is not a fastgan checkpoint (expected format {FORMAT})")
     payload["config"] = json.loads(payload["config"])
+    if payload["format"] == _OLD_FORMAT:
+        payload["networks"] = {"generator": payload.pop("generator"), "discriminator": payload.pop("discriminator")}
+        payload["ema"] = {"generator": payload.pop("ema")} if "ema" in payload else {}
+        payload["optimizers"] = {name: payload.pop(f"{key}_optimizer") for name, key in
+                                 (("generator", "g"), ("discriminator", "d")) if f"{key}_optimizer" in payload}
     return payload
 
 
-def load_generator(path, use_ema=True):
-    """(GANModel with trained weights, config dict) from a checkpoint; the EMA generator when present.
+def load_model(path, use_ema=True):
+    """(Model with trained weights, config dict) from a checkpoint, in eval mode.
 
-    The returned model's `generator` holds the EMA weights if `use_ema` and the checkpoint has them.
+    With `use_ema` (and EMA copies in the checkpoint) the averaged weights replace the
+    raw ones of the networks that have them, so `model.sample(...)` samples as the
+    Trainer's metrics did.
     """
-    from ..models import GANModel
+    from ..models import Model
 
     payload = read_checkpoint(path)
-    model = GANModel.from_config(payload["config"]["model"])
-    model.generator.load_state_dict(payload["ema"] if use_ema and "ema" in payload else payload["generator"])
-    model.discriminator.load_state_dict(payload["discriminator"])
+    model = Model.from_config(payload["config"]["model"])
+    nets = model.networks
+    for name, state in payload["networks"].items():
+        nets[name].load_state_dict(state)
+    if use_ema:
+        for name, state in payload.get("ema", {}).items():
+            nets[name].load_state_dict(state)
     return model.eval(), payload["config"]
+
+
+load_generator = load_model  # the name from before every family had more than a generator

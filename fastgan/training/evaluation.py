@@ -7,6 +7,10 @@
   requested label.
 - image folders: 8x8 grey thumbnails as features (crude but network-free; use
   fastgan.metrics with Inception features for publishable numbers).
+- images, every data set: `train_nn_l2`, the pixel distance (root mean square per pixel,
+  images in [-1, 1]) from each sample to its nearest training image: 0 for copies; its
+  baseline is the held-out images' value.
+- a family's own metrics (Family.metrics), e.g. a VAE's held-out negative ELBO.
 
 `Evaluator.baseline` holds the same metrics for real training data against the held-out
 data: the value a perfect generator would get, for scale.
@@ -16,6 +20,7 @@ import torch.nn.functional as F
 
 from ..data.toy import mode_metrics
 from ..metrics import prdc
+from ..ops import knn
 from . import _metrics
 
 PRDC_K = 5
@@ -43,6 +48,16 @@ class Evaluator:
         idx = torch.randperm(len(source.x), generator=gen)[: self.num_samples]
         labels = source.y[idx] if source.y is not None else None
         self.baseline = self.score(source.x[idx], labels)
+        if not self.points:
+            # Copies of training images would score 0 here; held-out digits show what new ones score.
+            self.baseline["train_nn_l2"] = self._train_nn_l2(source.heldout_x)
+
+    @torch.no_grad()
+    def _train_nn_l2(self, samples):
+        """Mean pixel-space L2 distance (root mean square over pixels) to the nearest training sample."""
+        flat = samples.detach().float().cpu().flatten(1)
+        dist, _ = knn(flat, self.source.x.float().cpu().flatten(1), k=1)
+        return float(dist[:, 0].mean() / flat.shape[1] ** 0.5)
 
     @torch.no_grad()
     def features(self, samples):
@@ -68,6 +83,8 @@ class Evaluator:
             modes = mode_metrics(samples, self.source.centers, self.source.std)
             out["modes_covered"] = modes["modes_covered"]
             out["high_quality"] = modes["high_quality"]
+        if not self.points:
+            out["train_nn_l2"] = self._train_nn_l2(samples)
         if self.classifier is not None and labels is not None:
             from ..data.classifier import classifier_accuracy
 
@@ -75,15 +92,27 @@ class Evaluator:
         return out
 
     @torch.no_grad()
-    def __call__(self, model, generator_module, device, seed=1234):
-        """Sample `num_samples` from `generator_module` (model's latent layout) and score them."""
+    def __call__(self, model, networks, device=None, seed=1234):
+        """Sample `num_samples` from `model` with `networks` (its EMA copies, say) and score them.
+
+        Args:
+            model: the fastgan.models.Model (its family's sampler and metrics).
+            networks: {name: network} to sample with.
+            device: unused (the networks' device is used); kept for callers of the old signature.
+            seed: seeds the prior draws.
+
+        Returns:
+            The metrics dict (see `score`), plus the family's own metrics (Family.metrics).
+        """
         gen = torch.Generator().manual_seed(seed)
         samples, labels = [], []
         for start in range(0, self.num_samples, 500):
             n = min(500, self.num_samples - start)
             lab = (torch.arange(start, start + n) % model.num_classes) if model.num_classes else None
-            z, lab = model.sample_latent(n, generator=gen, device=device, labels=lab)
-            samples.append(generator_module(z, lab).float().cpu())
+            samples.append(model.sample(n, generator=gen, labels=lab, networks=networks).float().cpu())
             if lab is not None:
-                labels.append(lab.cpu())
-        return self.score(torch.cat(samples), torch.cat(labels) if labels else None)
+                labels.append(lab)
+        out = self.score(torch.cat(samples), torch.cat(labels) if labels else None)
+        if model.family.metrics is not None:
+            out.update(model.family.metrics(networks, self.source, device))
+        return out

@@ -36,6 +36,21 @@ def save_image_grid(images, path, nrow=None, padding=2, scale=None):
     return path
 
 
+def save_samples(samples, path, data=None, num_classes=0):
+    """A scatter plot (2-D points, over `data`'s held-out points and mode centres) or an image grid.
+
+    Args:
+        samples: [N, 2] points or [N, C, H, W] images in [-1, 1].
+        path: output PNG.
+        data: the DataSource, for the held-out points and mixture centres behind a scatter plot.
+        num_classes: conditional models: one row per label cycle (samples ordered 0..K-1, 0..K-1, ...).
+    """
+    if samples.dim() == 2:
+        real = data.heldout_x[:1000] if data is not None else None
+        return save_scatter(samples, path, real=real, centers=getattr(data, "centers", None))
+    return save_image_grid(samples, path, nrow=num_classes or None)
+
+
 def save_scatter(fake, path, real=None, centers=None, extent=None, size=400):
     """Scatter plot of 2-D points as a PNG: real in grey, generated in blue, mode centres as red crosses."""
     fake = torch.as_tensor(fake).detach().float().cpu()

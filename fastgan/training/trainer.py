@@ -1,12 +1,12 @@
-"""The Trainer: one loop for every model family, driven by the model's Recipe.
+"""The Trainer: one loop for every model family, driven by the family's declaration.
 
-Per generator step: `recipe.n_critic` discriminator steps (adversarial loss from
-fastgan.losses, optional fused gradient penalty, optional weight clipping after the
-optimiser step), then one generator step and an EMA update. Everything random (batches,
-latents, penalty interpolation) comes from seeded torch.Generators stored in the
-checkpoint, so a run is reproducible for a seed and resumes where it stopped.
+Per iteration it runs the family's Steps in order (each as many times as its `repeat`
+says, when `active`): draw through a StepContext, compute the step's loss, backpropagate,
+step that step's optimisers with every other network frozen, then update the EMA copies
+of the networks that changed. Everything random (batches, noise, penalty interpolation)
+comes from seeded torch.Generators stored in the checkpoint, so a run is reproducible for
+a seed and resumes where it stopped. Nothing here depends on which family runs.
 """
-import inspect
 import json
 import math
 import os
@@ -15,43 +15,45 @@ import time
 import torch
 
 from ..layers.ema import GeneratorEMA
-from ..losses import adversarial_loss, clip_weights_after_step, gradient_penalty
 from ..models.recipe import make_optimizer
 from .checkpoint import read_checkpoint, save_checkpoint
+from .context import Batch, StepContext
 
 CURVE_KEYS = ("fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "high_quality",
-              "label_accuracy")
+              "label_accuracy", "heldout_nelbo", "recon_l2", "train_nn_l2")
 
 
 class Trainer:
-    """Trains a GANModel on a DataSource.
+    """Trains a fastgan.models.Model on a DataSource.
 
     Args:
-        model: a fastgan.models.GANModel.
+        model: a fastgan.models.Model (from fastgan.models.build).
         data: a fastgan.data.DataSource (its x/y are the training set).
         out_dir: folder for config.json, checkpoints, samples, metrics.jsonl, metrics.json;
             None writes nothing (metrics are still returned).
-        steps: generator steps (default: the recipe's).
-        seed: seeds batches, latents and penalty draws (seed the model's initialisation
-            yourself, or use `fastgan.training.train`, which does).
+        steps: iterations (default: the recipe's).
+        seed: seeds batches and noise (seed the model's initialisation yourself, or use
+            `fastgan.training.train`, which does).
         device: "cpu", "cuda", ...
         amp: mixed precision: "auto" (bfloat16 autocast on CUDA devices that support it,
-            off on the CPU), True or False. The gradient penalty always runs in float32.
-        eval_every: steps between metric evaluations (default: steps // 10; 0 = only at the end).
-        sample_every: steps between sample grids (default: eval_every).
-        checkpoint_every: steps between `last.pt` saves (default: eval_every).
+            off on the CPU), True or False. Gradient penalties always run in float32.
+        eval_every: iterations between metric evaluations (default: steps // 10; 0 = only at the end).
+        sample_every: iterations between sample grids (default: eval_every).
+        checkpoint_every: iterations between `last.pt` saves (default: eval_every).
         eval_samples: generated samples per evaluation (see Evaluator).
         progress: show a tqdm progress bar.
+
+    Raises:
+        ValueError: before any training, when the data does not fit the model (shape, data
+            kind, training-set size).
     """
 
     def __init__(self, model, data, out_dir=None, steps=None, seed=0, device="cpu", amp="auto",
                  eval_every=None, sample_every=None, checkpoint_every=None, eval_samples=None, progress=True):
+        check_data(model, data)
         self.model, self.data = model, data
+        self.family = model.family
         self.recipe = model.recipe
-        if model.shape != data.shape:
-            raise ValueError(f"model was built for samples of shape {model.shape}, data has {data.shape}")
-        if model.num_classes and data.y is None:
-            raise ValueError(f"{model.name} is conditional but the data {data.name!r} has no labels")
         self.device = torch.device(device)
         self.steps = int(steps if steps is not None else self.recipe.steps)
         if self.steps < 0:
@@ -68,13 +70,15 @@ class Trainer:
         self.out_dir = out_dir
 
         model.to(self.device).train()
-        self.loss = adversarial_loss(self.recipe.loss)
-        self.d_loss_options = _checked_loss_options(self.loss.discriminator, self.recipe.d_loss_options)
-        self.g_opt = make_optimizer(self.recipe.g_optimizer, model.generator.parameters())
-        self.d_opt = make_optimizer(self.recipe.d_optimizer, model.discriminator.parameters())
-        if self.recipe.clip:
-            clip_weights_after_step(self.d_opt, model.discriminator, clip=self.recipe.clip)
-        self.ema = GeneratorEMA(model.generator, self.recipe.ema_decay) if self.recipe.ema_decay else None
+        nets = model.networks
+        self.optimizers = {}
+        for name, spec in self.family.optimizers.items():
+            params = [p for net in spec.networks for p in nets[net].parameters()]
+            self.optimizers[name] = make_optimizer(getattr(self.recipe, spec.recipe_field), params)
+        if self.family.prepare is not None:
+            self.family.prepare(nets, self.optimizers, self.recipe)
+        decay = self.recipe.ema_decay
+        self.ema = {name: GeneratorEMA(nets[name], decay) for name in self.family.ema} if decay else {}
         self.data_gen = torch.Generator().manual_seed(self.seed)
         self.noise_gen = torch.Generator().manual_seed(self.seed + 1)
         self.step = 0
@@ -82,74 +86,78 @@ class Trainer:
         self.best = None
         self._evaluator = None
         self._x = data.x.to(self.device)
-        self._y = data.y.to(self.device) if (data.y is not None and model.num_classes) else None
+        self._y = data.y.to(self.device) if (data.y is not None and self.family.conditional) else None
+        target = data.extra.get("target") if self.family.data == "paired" else None
+        self._target = target.to(self.device) if target is not None else None
+        self.context = StepContext(self)
 
     # -- one step each ------------------------------------------------------------------
-    def _batch(self):
-        idx = torch.randint(len(self._x), (self.recipe.batch_size,), generator=self.data_gen).to(self.device)
-        return self._x[idx], (self._y[idx] if self._y is not None else None)
-
-    def _latent(self, n):
-        labels = None
-        if self.model.num_classes:
-            labels = torch.randint(self.model.num_classes, (n,), generator=self.noise_gen)
-        return self.model.sample_latent(n, generator=self.noise_gen, device=self.device, labels=labels)
+    def _batch(self, n):
+        idx = torch.randint(len(self._x), (n,), generator=self.data_gen).to(self.device)
+        return Batch(self._x[idx], self._y[idx] if self._y is not None else None, idx,
+                     self._target[idx] if self._target is not None else None)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
-    def discriminator_step(self, real=None, labels=None):
-        """One critic update on a real batch (drawn if not given); returns the loss as a float."""
-        if real is None:
-            real, labels = self._batch()
-        G, D = self.model.generator, self.model.discriminator
-        z, _ = self._latent(len(real))
-        with self._autocast():
-            with torch.no_grad():
-                fake = G(z, labels)
-            loss = self.loss.discriminator(D(real, labels).float(), D(fake, labels).float(), **self.d_loss_options)
-        if self.recipe.gradient_penalty:
-            loss = loss + gradient_penalty(lambda x: D(x, labels), real.float(), fake.float(),
-                                           weight=self.recipe.gradient_penalty, generator=self.noise_gen,
-                                           check_inputs=False)
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.d_opt.step()
-        return loss.item()
+    def _step_spec(self, name):
+        for step in self.family.steps:
+            if step.name == name:
+                return step
+        raise ValueError(f"{self.model.name} has no step {name!r}; its steps: {[s.name for s in self.family.steps]}")
 
-    def generator_step(self):
-        """One generator update (and EMA update); returns the loss as a float."""
-        G, D = self.model.generator, self.model.discriminator
-        z, labels = self._latent(self.recipe.batch_size)
-        D.requires_grad_(False)  # no weight gradients for D in G's step
+    def run_step(self, name):
+        """One update of the family's step `name` (no repeat); returns {"<name>_loss": float, extras}."""
+        step = self._step_spec(name)
+        nets = self.model.networks
+        updated = {net for opt in step.optimizers for net in self.family.optimizers[opt].networks}
+        frozen = [net for key, net in nets.items() if key not in updated]
+        states = [[p.requires_grad for p in net.parameters()] for net in frozen]
+        for net in frozen:  # no weight gradients for networks this step does not update
+            net.requires_grad_(False)
         try:
-            with self._autocast():
-                loss = self.loss.generator(D(G(z, labels), labels).float())
-            self.g_opt.zero_grad(set_to_none=True)
+            out = step.loss(self.context)
+            loss, logs = out if isinstance(out, tuple) else (out, {})
+            for opt in step.optimizers:
+                self.optimizers[opt].zero_grad(set_to_none=True)
             loss.backward()
-            self.g_opt.step()
-            loss = loss.item()
+            for opt in step.optimizers:
+                self.optimizers[opt].step()
         finally:
-            D.requires_grad_(True)
-        if self.ema is not None:
+            for net, flags in zip(frozen, states):
+                for p, flag in zip(net.parameters(), flags):
+                    p.requires_grad_(flag)
+        for key in updated & set(self.ema):
             # Ramp the decay up (as in StyleGAN/ProGAN implementations): with a fixed 0.999 the
             # average of a short run would still be dominated by the initial weights.
-            self.ema.decay = min(self.recipe.ema_decay, (1.0 + self.step) / (10.0 + self.step))
-            self.ema.update(G)
-        return loss
+            self.ema[key].decay = min(self.recipe.ema_decay, (1.0 + self.step) / (10.0 + self.step))
+            self.ema[key].update(nets[key])
+        return {f"{name}_loss": loss.item(), **{f"{name}_{k}": float(v) for k, v in logs.items()}}
 
     def train_step(self):
-        """n_critic discriminator steps then one generator step; returns (d_loss, g_loss)."""
-        d_losses = [self.discriminator_step() for _ in range(self.recipe.n_critic)]
-        g_loss = self.generator_step()
+        """One iteration: every active step, each `repeat` times; returns the mean of each logged value."""
+        record = {}
+        for step in self.family.steps:
+            if step.active is not None and not step.active(self.context):
+                continue
+            repeat = getattr(self.recipe, step.repeat) if isinstance(step.repeat, str) else step.repeat
+            logs = [self.run_step(step.name) for _ in range(int(repeat))]
+            for key in logs[0]:
+                record[key] = sum(entry[key] for entry in logs) / len(logs)
         self.step += 1
-        return sum(d_losses) / len(d_losses), g_loss
+        return record
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- sampling and metrics -------------------------------------------------------------
+    @property
+    def sampling_networks(self):
+        """{name: network} used for samples and metrics: EMA copies where there are, the live ones otherwise."""
+        return {name: (self.ema[name].module if name in self.ema else net) for name, net in self.model.networks.items()}
+
     @property
     def sampler(self):
-        """The generator used for samples and metrics: the EMA copy when there is one."""
-        return self.ema.module if self.ema is not None else self.model.generator
+        """The generating network used for samples (its EMA copy when there is one)."""
+        nets = self.sampling_networks
+        return nets[self.family.ema[0]] if self.family.ema else next(iter(nets.values()))
 
     @property
     def evaluator(self):
@@ -159,18 +167,23 @@ class Trainer:
             self._evaluator = Evaluator(self.data, self.eval_samples)
         return self._evaluator
 
-    def evaluate(self):
-        """Metrics of the current (EMA) generator against held-out data."""
-        sampler = self.sampler
-        was_training = sampler.training
-        sampler.eval()
+    def _in_eval_mode(self, fn):
+        nets = self.sampling_networks
+        modes = {name: net.training for name, net in nets.items()}
+        for net in nets.values():
+            net.eval()
         try:
-            return self.evaluator(self.model, sampler, self.device)
+            return fn(nets)
         finally:
-            sampler.train(was_training)
+            for name, net in nets.items():
+                net.train(modes[name])
+
+    def evaluate(self):
+        """Metrics of the current (EMA) networks against held-out data."""
+        return self._in_eval_mode(lambda nets: self.evaluator(self.model, nets, self.device))
 
     def fit(self):
-        """Train for the remaining steps; returns the final metrics dict (see metrics.json)."""
+        """Train for the remaining iterations; returns the final metrics dict (see metrics.json)."""
         from tqdm.auto import tqdm
 
         start_time = time.perf_counter()
@@ -181,25 +194,24 @@ class Trainer:
                                              "amp": self.amp})
         bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=self.model.name,
                    dynamic_ncols=True)
-        d_sum = g_sum = 0.0
-        count = 0
+        sums, counts = {}, {}
         final = None
         while self.step < self.steps:
-            d_loss, g_loss = self.train_step()
-            d_sum, g_sum, count = d_sum + d_loss, g_sum + g_loss, count + 1
+            losses = self.train_step()
+            for key, value in losses.items():
+                sums[key], counts[key] = sums.get(key, 0.0) + value, counts.get(key, 0) + 1
             bar.update(1)
-            if not (math.isfinite(d_loss) and math.isfinite(g_loss)):
-                raise RuntimeError(f"training diverged at step {self.step} (d_loss={d_loss}, g_loss={g_loss}); "
-                                   f"try a smaller learning rate")
+            bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+            if bad:
+                raise RuntimeError(f"training diverged at step {self.step} ({bad}); try a smaller learning rate")
             last = self.step == self.steps
             if self.eval_every and (self.step % self.eval_every == 0) or last:
-                record = {"step": self.step, "d_loss": d_sum / count, "g_loss": g_sum / count,
-                          **self.evaluate(), "seconds": round(time.perf_counter() - start_time, 2)}
-                d_sum = g_sum = 0.0
-                count = 0
+                record = {"step": self.step, **{k: sums[k] / counts[k] for k in sums}, **self.evaluate(),
+                          "seconds": round(time.perf_counter() - start_time, 2)}
+                sums, counts = {}, {}
                 final = record
                 self.history.append(record)
-                bar.set_postfix({k: f"{record[k]:.3g}" for k in ("fid", "d_loss", "g_loss") if k in record})
+                bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k == "fid" or k.endswith("_loss")})
                 self._log(record)
             if self.out_dir and (last or (self.sample_every and self.step % self.sample_every == 0)):
                 self.save_samples(os.path.join(self.out_dir, "samples", f"step_{self.step:06d}.png"))
@@ -246,46 +258,39 @@ class Trainer:
 
     @torch.no_grad()
     def save_samples(self, path, n=64):
-        """A PNG of `n` samples of the (EMA) generator: an image grid, or a scatter plot for points."""
-        from .pictures import save_image_grid, save_scatter
+        """A PNG of `n` samples of the (EMA) networks: an image grid, or a scatter plot for points."""
+        from .pictures import save_samples
 
-        sampler = self.sampler
-        was_training = sampler.training
-        sampler.eval()
-        try:
-            gen = torch.Generator().manual_seed(4321)
-            if self.data.kind == "points":
-                z, labels = self.model.sample_latent(1000, generator=gen, device=self.device)
-                save_scatter(sampler(z, labels).cpu(), path, real=self.data.heldout_x[:1000],
-                             centers=self.data.centers)
-            else:
-                z, labels = self.model.sample_latent(n, generator=gen, device=self.device)
-                save_image_grid(sampler(z, labels).cpu(), path,
-                                nrow=self.model.num_classes if self.model.num_classes else None)
-        finally:
-            sampler.train(was_training)
-        return path
+        gen = torch.Generator().manual_seed(4321)
+
+        def draw(nets):
+            points = self.data.kind == "points"
+            return self.model.sample(1000 if points else n, generator=gen, networks=nets).cpu()
+
+        samples = self._in_eval_mode(draw)
+        return save_samples(samples, path, data=self.data, num_classes=self.model.num_classes)
 
     # -- checkpoints ----------------------------------------------------------------------
     def save(self, path, extra=None):
         """Write a resumable checkpoint (plain state dicts, JSON config)."""
         rng = {"data": self.data_gen.get_state(), "noise": self.noise_gen.get_state()}
         extra = {"history": self.history, "best": self.best, "seed": self.seed, **(extra or {})}
-        return save_checkpoint(path, self.model, step=self.step, ema=self.ema, g_optimizer=self.g_opt,
-                               d_optimizer=self.d_opt, data=self.data.config, rng=rng, extra=extra)
+        return save_checkpoint(path, self.model, step=self.step, ema=self.ema, optimizers=self.optimizers,
+                               data=self.data.config, rng=rng, extra=extra)
 
     def resume(self, path):
         """Restore weights, optimisers, EMA, RNG states, step and history from a checkpoint."""
         payload = read_checkpoint(path)
         if payload["config"]["model"]["name"] != self.model.name:
             raise ValueError(f"{path} holds a {payload['config']['model']['name']!r} model, not {self.model.name!r}")
-        self.model.generator.load_state_dict(payload["generator"])
-        self.model.discriminator.load_state_dict(payload["discriminator"])
-        if self.ema is not None and "ema" in payload:
-            self.ema.module.load_state_dict(payload["ema"])
-        if "g_optimizer" in payload:
-            self.g_opt.load_state_dict(payload["g_optimizer"])
-            self.d_opt.load_state_dict(payload["d_optimizer"])
+        nets = self.model.networks
+        for name, state in payload["networks"].items():
+            nets[name].load_state_dict(state)
+        for name, state in payload.get("ema", {}).items():
+            if name in self.ema:
+                self.ema[name].module.load_state_dict(state)
+        for name, state in payload.get("optimizers", {}).items():
+            self.optimizers[name].load_state_dict(state)
         if "rng" in payload:
             self.data_gen.set_state(payload["rng"]["data"])
             self.noise_gen.set_state(payload["rng"]["noise"])
@@ -296,39 +301,52 @@ class Trainer:
         return self
 
 
-def _checked_loss_options(loss_fn, options):
-    """`options` if `loss_fn` takes them as keywords; a ValueError naming the unknown ones otherwise."""
-    options = dict(options or {})
-    accepted = set(list(inspect.signature(loss_fn).parameters)[2:])  # after (real_scores, fake_scores)
-    unknown = set(options) - accepted
-    if unknown:
-        raise ValueError(f"d_loss_options {sorted(unknown)} are not keywords of {loss_fn.__name__} "
-                         f"(it takes {sorted(accepted) or 'none'})")
-    return options
+def check_data(model, data):
+    """ValueError before training when `data` does not fit `model` (sample shape, data kind, set size)."""
+    from ..models import DATA_KINDS
+
+    fam = model.family
+    if model.shape != data.shape:
+        raise ValueError(f"{model.name} was built for samples of shape {model.shape}, the data {data.name!r} "
+                         f"has {data.shape}")
+    if data.kind not in fam.samples:
+        raise ValueError(f"{model.name} models {' or '.join(fam.samples)}; the data {data.name!r} holds {data.kind}")
+    if fam.data not in data.kinds:
+        raise ValueError(f"{model.name} needs {fam.data} data ({DATA_KINDS[fam.data]}); the data {data.name!r} "
+                         f"provides {', '.join(sorted(data.kinds))}")
+    if model.num_items and model.num_items != len(data.x):
+        raise ValueError(f"{model.name} was built for {model.num_items} training samples (one code each); "
+                         f"the data {data.name!r} has {len(data.x)}")
 
 
-def train(model, data, *, seed=0, steps=None, out_dir=None, device="cpu", model_config=None, data_config=None,
-          **trainer_kwargs):
-    """Seeded one-call training: build model `model` for data `data` (names) and fit.
+def prepare(model, data, *, seed=0, model_config=None, data_config=None, **trainer_kwargs):
+    """A Trainer for family `model` on data `data` (names), with the model built and seeded.
 
     Args:
         model: a family name (fastgan.models.available()).
         data: a data name or folder (fastgan.data.load_data).
         seed: seeds the model's initialisation and the training loop.
-        steps / out_dir / device / trainer_kwargs: see Trainer.
-        model_config: overrides for fastgan.models.build (recipe fields, architecture).
+        model_config: overrides for fastgan.models.build (recipe fields, architecture options).
         data_config: keywords for fastgan.data.load_data (size, channels, conditional).
+        trainer_kwargs: see Trainer (steps, out_dir, device, eval_every, ...).
 
     Returns:
-        (trainer, result dict).
+        The Trainer (not yet fitted).
     """
     from ..data import load_data
-    from ..models import build
+    from ..models import build, family
 
-    data_config = dict(data_config or {})
-    source = load_data(data, **data_config)
+    fam = family(model)
+    source = load_data(data, **dict(data_config or {}))
     torch.manual_seed(seed)
-    net = build(model, shape=source.shape, num_classes=source.num_classes if model == "cgan" else 0,
-                **(model_config or {}))
-    trainer = Trainer(net, source, out_dir=out_dir, steps=steps, seed=seed, device=device, **trainer_kwargs)
+    net = build(model, shape=source.shape, num_classes=source.num_classes if fam.conditional else 0,
+                num_items=len(source.x), **(model_config or {}))
+    return Trainer(net, source, seed=seed, **trainer_kwargs)
+
+
+def train(model, data, *, seed=0, steps=None, out_dir=None, device="cpu", model_config=None, data_config=None,
+          **trainer_kwargs):
+    """Seeded one-call training: `prepare(...)` then `fit()`; returns (trainer, result dict)."""
+    trainer = prepare(model, data, seed=seed, steps=steps, out_dir=out_dir, device=device, model_config=model_config,
+                      data_config=data_config, **trainer_kwargs)
     return trainer, trainer.fit()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fastgan.data import load_data
-from fastgan.models import build
+from fastgan.models import build, family
 from fastgan.training import Trainer, load_generator, read_checkpoint
 
 FAMILIES = ["cgan", "dcgan", "gan", "lsgan", "wgan", "wgan-gp"]
@@ -23,7 +23,7 @@ def digits16():
 
 def _model(name, source, **overrides):
     torch.manual_seed(0)
-    return build(name, shape=source.shape, num_classes=source.num_classes if name == "cgan" else 0,
+    return build(name, shape=source.shape, num_classes=source.num_classes if family(name).conditional else 0,
                  batch_size=16, **overrides)
 
 
@@ -42,33 +42,33 @@ def test_one_d_step_changes_only_d_and_one_g_step_only_g(name, data, request):
     model = _model(name, source)
     trainer = Trainer(model, source, progress=False)
     g0, d0 = _snapshot(model.generator), _snapshot(model.discriminator)
-    loss = trainer.discriminator_step()
+    loss = trainer.run_step("d")["d_loss"]
     assert torch.isfinite(torch.tensor(loss))
     assert _changed(d0, model.discriminator) and not _changed(g0, model.generator)
     d1 = _snapshot(model.discriminator)
-    trainer.generator_step()
+    trainer.run_step("g")
     assert _changed(g0, model.generator) and not _changed(d1, model.discriminator)
     if model.recipe.clip:
         assert all(p.abs().max() <= model.recipe.clip for p in model.discriminator.parameters())
     if model.recipe.ema_decay:
-        ema = trainer.ema.module
+        ema = trainer.ema["generator"].module
         assert any(not torch.equal(a, b) for a, b in zip(ema.parameters(), g0))
     else:  # 2-D recipes sample the raw generator (an EMA would average between modes)
-        assert trainer.ema is None and trainer.sampler is model.generator
+        assert trainer.ema == {} and trainer.sampling_networks["generator"] is model.generator
 
 
 def test_train_step_runs_n_critic_discriminator_steps(ring8, monkeypatch):
     trainer = Trainer(_model("wgan-gp", ring8), ring8, progress=False)
     calls = []
-    original = trainer.discriminator_step
-    monkeypatch.setattr(trainer, "discriminator_step", lambda: calls.append(1) or original())
+    original = trainer.run_step
+    monkeypatch.setattr(trainer, "run_step", lambda name: calls.append(name) or original(name))
     trainer.train_step()
-    assert len(calls) == 5 and trainer.step == 1
+    assert calls == ["d"] * 5 + ["g"] and trainer.step == 1
 
 
 def _run(source, tmp_path, name="wgan-gp", steps=6, seed=3, **kw):
     torch.manual_seed(seed)
-    model = build(name, shape=source.shape, num_classes=source.num_classes if name == "cgan" else 0,
+    model = build(name, shape=source.shape, num_classes=source.num_classes if family(name).conditional else 0,
                   batch_size=16, ema_decay=0.999)  # with an EMA, so checkpoints carry both generators
     trainer = Trainer(model, source, out_dir=tmp_path, steps=steps, seed=seed, eval_every=3,
                       eval_samples=200, progress=False, **kw)
@@ -105,7 +105,7 @@ def test_checkpoint_round_trip_and_loads_without_pickles(ring8, tmp_path):
     payload = read_checkpoint(tmp_path / "last.pt")  # weights_only=True inside
     assert payload["step"] == 6 and payload["config"]["model"]["name"] == "wgan-gp"
     model, config = load_generator(tmp_path / "last.pt")
-    for a, b in zip(model.generator.parameters(), trainer.ema.module.parameters()):
+    for a, b in zip(model.generator.parameters(), trainer.ema["generator"].module.parameters()):
         assert torch.equal(a, b)
     raw, _ = load_generator(tmp_path / "last.pt", use_ema=False)
     for a, b in zip(raw.generator.parameters(), trainer.model.generator.parameters()):
@@ -155,15 +155,14 @@ def test_d_loss_options_reach_the_discriminator_loss(ring8):
     losses = {}
     for real_label in (1.0, 0.9):
         model = _model("gan", ring8, d_loss_options={"real_label": real_label})
-        losses[real_label] = Trainer(model, ring8, progress=False).discriminator_step()
+        losses[real_label] = Trainer(model, ring8, progress=False).run_step("d")["d_loss"]
     # Same seed, same batch, same weights: only the smoothed target changes the loss.
     assert losses[0.9] != losses[1.0]
 
 
 def test_unknown_d_loss_options_are_refused(ring8):
-    model = _model("wgan", ring8, d_loss_options={"real_label": 0.9})
     with pytest.raises(ValueError, match="real_label.*wasserstein_discriminator_loss"):
-        Trainer(model, ring8, progress=False)
+        _model("wgan", ring8, d_loss_options={"real_label": 0.9})
 
 
 def test_amp_is_off_on_the_cpu_by_default(ring8):
@@ -177,8 +176,8 @@ def test_bfloat16_autocast_steps_keep_float32_weights(name, digits16):
     model = _model(name, digits16)
     trainer = Trainer(model, digits16, progress=False, amp=True)
     before = _snapshot(model.generator)
-    d_loss, g_loss = trainer.train_step()
-    assert torch.isfinite(torch.tensor([d_loss, g_loss])).all()
+    losses = trainer.train_step()
+    assert torch.isfinite(torch.tensor([losses["d_loss"], losses["g_loss"]])).all()
     assert _changed(before, model.generator)
     params = list(model.generator.parameters()) + list(model.discriminator.parameters())
     assert all(p.dtype == torch.float32 for p in params)
