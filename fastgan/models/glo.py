@@ -55,9 +55,20 @@ class Codes(nn.Module):
         self.project()
 
     @torch.no_grad()
-    def project(self):
-        """Put every code back on the unit sphere."""
-        self.embedding.weight.copy_(F.normalize(self.embedding.weight, dim=1))
+    def project(self, rows=None):
+        """Put the codes (or only `rows` [K] of them) back on the unit sphere."""
+        weight = self.embedding.weight
+        if rows is None:
+            weight.copy_(F.normalize(weight, dim=1))
+        else:
+            weight[rows] = F.normalize(weight[rows], dim=1)
+
+    def touched_rows(self):
+        """The rows the last backward pass gave a gradient (the batch's codes), or None for all."""
+        grad = self.embedding.weight.grad
+        if grad is None or not grad.is_sparse:
+            return None
+        return grad.coalesce().indices()[0]
 
     @property
     def table(self):
@@ -106,9 +117,13 @@ def glo_step(ctx):
 
 
 def project_codes(nets, optimizers, recipe):
-    """After every step of the codes' optimiser, project the codes back onto the sphere."""
+    """After every step of the codes' optimiser, project the codes it moved back onto the sphere.
+
+    Only the batch's rows: renormalising a unit vector can change its last bit, and codes
+    outside the batch must stay exactly as they were.
+    """
     codes = nets["codes"]
-    optimizers["codes"].register_step_post_hook(lambda *args: codes.project())
+    optimizers["codes"].register_step_post_hook(lambda *args: codes.project(codes.touched_rows()))
 
 
 def sample(nets, n, generator, labels):

@@ -64,3 +64,37 @@ def test_demo_refuses_zero_steps(tmp_path):
     result = fastgan("demo", "--steps", "0", "--out", str(tmp_path / "demo"), "--quiet")
     assert result.returncode == 1 and "--steps must be >= 1" in result.stderr
     assert not (tmp_path / "demo").exists()
+
+
+def test_train_glann_from_the_cli_with_recipe_fields_then_sample(tmp_path):
+    out = tmp_path / "run"
+    result = fastgan("train", "glann", "--data", "digits", "--steps", "2", "--out", str(out), "--quiet",
+                     "--batch-size", "8", "--glo-fraction", "0.5", "--g-optimizer", '{"lr": 5e-4}', "--z-dim", "16",
+                     "--eval-samples", "100")
+    assert result.returncode == 0, result.stderr
+    assert "recon_l2" in result.stdout and "train_nn_l2" in result.stdout
+    config = json.loads((out / "config.json").read_text())["model"]
+    assert config["recipe"]["glo_fraction"] == 0.5 and config["arch"]["z_dim"] == 16
+    assert config["recipe"]["g_optimizer"] == {"name": "adam", "lr": 5e-4, "betas": [0.5, 0.999]}  # merged
+    grid = tmp_path / "grid.png"
+    result = fastgan("sample", str(out / "last.pt"), "-n", "9", "--out", str(grid))
+    assert result.returncode == 0, result.stderr
+    assert Image.open(grid).size[0] > 0
+
+
+def test_family_help_lists_its_own_options():
+    result = fastgan("train", "vae", "--help")
+    assert result.returncode == 0 and "--beta" in result.stdout and "--z-dim" in result.stdout
+    assert "--n-critic" not in result.stdout
+    result = fastgan("train", "--help")
+    assert result.returncode == 0
+    for name in ("dcgan", "vae", "imle", "glo", "glann"):
+        assert name in result.stdout
+
+
+def test_unknown_options_and_unfit_data_are_refused_before_training(tmp_path):
+    result = fastgan("train", "imle", "--data", "digits", "--margn", "0.1", "--out", str(tmp_path / "a"))
+    assert result.returncode == 1 and "unknown option(s) --margn" in result.stderr and "--margin" in result.stderr
+    result = fastgan("train", "glo", "--data", "ring8", "--out", str(tmp_path / "b"))
+    assert result.returncode == 1 and "glo models images" in result.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
