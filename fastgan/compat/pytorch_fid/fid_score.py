@@ -1,15 +1,19 @@
-"""Drop-in replacement for pytorch-fid (`pytorch_fid.fid_score` and `pytorch_fid.inception`).
+"""pytorch-fid's ``pytorch_fid.fid_score``: the path-level FID functions and its command line.
 
-    from fastgan.compat.pytorch_fid import calculate_fid_given_paths, InceptionV3
+    from fastgan.compat.pytorch_fid import fid_score     # was: from pytorch_fid import fid_score
+    python -m fastgan.compat.pytorch_fid path1 path2      # was: python -m pytorch_fid path1 path2
 
-Same functions, arguments and results as pytorch-fid 0.3, over fastgan's FID Inception
-(fastgan.networks.FIDInceptionV3, which loads pytorch-fid's published weights file) and
-fastgan.metrics (exact float64 statistics and Fréchet distance). One addition: the
-path-level functions take ``model=`` so an already built network can be reused.
+Same functions, arguments, results and output as pytorch-fid 0.3, over fastgan's FID
+Inception and fastgan.metrics (exact float64 statistics and Fréchet distance). The
+functions look each other up through this module, as pytorch-fid's do, so tests that
+mock ``fid_score.compute_statistics_of_path`` keep working. Additions: the path-level
+functions take ``model=`` to reuse a built network, and the default network is only
+built (and its weights loaded) when images, not .npz statistics, need it.
 """
 import os
 import pathlib
 import warnings
+from argparse import ArgumentDefaultsHelpFormatter, ArgumentParser
 
 import numpy as np
 import torch
@@ -17,12 +21,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ..metrics.fid import frechet_distance
-from ..metrics.stats import FeatureStats
+from ...metrics.fid import frechet_distance
+from ...metrics.stats import FeatureStats
+from .inception import InceptionV3
 
 __all__ = [
-    "InceptionV3",
     "IMAGE_EXTENSIONS",
+    "ImagePathDataset",
     "calculate_frechet_distance",
     "get_activations",
     "calculate_activation_statistics",
@@ -35,80 +40,17 @@ __all__ = [
 IMAGE_EXTENSIONS = {"bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp"}
 
 
-class InceptionV3(nn.Module):
-    """pytorch-fid's ``InceptionV3``: the FID Inception returning the outputs of chosen blocks.
+class ImagePathDataset(Dataset):
+    """pytorch-fid's dataset: image files decoded with PIL and converted to RGB.
 
     Args:
-        output_blocks: indices of the blocks whose outputs are returned, sorted: 0 (64 channels,
-            after the first max pool), 1 (192, after the second), 2 (768, after Mixed_6e),
-            3 (2048, the final average pool, [N,2048,1,1]).
-        resize_input: bilinearly resize inputs to 299x299 (``align_corners=False``).
-        normalize_input: map inputs from [0,1] to [-1,1].
-        requires_grad: let the parameters require gradients.
-        use_fid_inception: must be True (fastgan has only the FID Inception).
-        weights: fastgan extension, the ``weights=`` of FIDInceptionV3 (default: pytorch-fid's
-            published file; a path, a state dict, or None for untrained).
-
-    ``model(x)`` takes float [N,3,H,W] in [0,1] and returns the list of block outputs.
+        files: list of image paths.
+        transforms: callable applied to each PIL image; None returns the PIL image.
     """
 
-    DEFAULT_BLOCK_INDEX = 3
-    BLOCK_INDEX_BY_DIM = {64: 0, 192: 1, 768: 2, 2048: 3}
-
-    def __init__(self, output_blocks=(DEFAULT_BLOCK_INDEX,), resize_input=True, normalize_input=True,
-                 requires_grad=False, use_fid_inception=True, weights="pytorch-fid"):
-        super().__init__()
-        from ..networks.inception import FIDInceptionV3
-
-        if not use_fid_inception:
-            raise ValueError("use_fid_inception=False (torchvision's Inception) is not available in fastgan; "
-                             "FID is defined on the FID Inception, use_fid_inception=True")
-        self.output_blocks = sorted(output_blocks)
-        if not self.output_blocks or self.output_blocks[0] < 0 or self.output_blocks[-1] > 3:
-            raise ValueError(f"output_blocks must be indices in 0..3, got {list(output_blocks)}")
-        self.last_needed_block = self.output_blocks[-1]
-        self.resize_input = resize_input
-        self.normalize_input = normalize_input
-        self.net = FIDInceptionV3(weights=weights, resize=None)
-        self.requires_grad_(requires_grad)
-
-    def _blocks(self):
-        n = self.net
-        return [
-            [n.Conv2d_1a_3x3, n.Conv2d_2a_3x3, n.Conv2d_2b_3x3, _MaxPool()],
-            [n.Conv2d_3b_1x1, n.Conv2d_4a_3x3, _MaxPool()],
-            [n.Mixed_5b, n.Mixed_5c, n.Mixed_5d, n.Mixed_6a, n.Mixed_6b, n.Mixed_6c, n.Mixed_6d, n.Mixed_6e],
-            [n.Mixed_7a, n.Mixed_7b, n.Mixed_7c, nn.AdaptiveAvgPool2d((1, 1))],
-        ]
-
-    def forward(self, inp):
-        """List of the requested block outputs [N,C,H',W'] for float images [N,3,H,W] in [0,1]."""
-        x = inp.to(self.net.fc.weight.device, self.net.fc.weight.dtype)
-        if self.resize_input:
-            x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-        if self.normalize_input:
-            x = 2 * x - 1
-        outputs = []
-        for idx, block in enumerate(self._blocks()):
-            for layer in block:
-                x = layer(x)
-            if idx in self.output_blocks:
-                outputs.append(x)
-            if idx == self.last_needed_block:
-                break
-        return outputs
-
-
-class _MaxPool(nn.Module):
-    def forward(self, x):
-        return F.max_pool2d(x, kernel_size=3, stride=2)
-
-
-class _ImagePathDataset(Dataset):
-    """Files -> float [3,H,W] in [0,1], decoded like pytorch-fid (PIL, convert("RGB"))."""
-
-    def __init__(self, files):
+    def __init__(self, files, transforms=None):
         self.files = files
+        self.transforms = transforms
 
     def __len__(self):
         return len(self.files)
@@ -117,19 +59,27 @@ class _ImagePathDataset(Dataset):
         from PIL import Image
 
         with Image.open(self.files[i]) as img:
-            rgb = np.array(img.convert("RGB"), dtype=np.uint8)
-        return torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
+            img = img.convert("RGB")
+        return self.transforms(img) if self.transforms is not None else img
+
+
+def to_tensor(img):
+    """PIL image -> float [3,H,W] in [0,1], as torchvision's ToTensor does for 8-bit RGB."""
+    rgb = np.array(img, dtype=np.uint8)
+    return torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
 
 
 def get_activations(files, model, batch_size=50, dims=2048, device="cpu", num_workers=1):
     """Block activations of image files, [N, dims] float32 NumPy (spatial outputs average-pooled)."""
+    if isinstance(model, _DeferredInception):
+        model.build()  # before any file is read: a missing weights file is the first error
     model.eval()
     if batch_size > len(files):
         warnings.warn("Warning: batch size is bigger than the data size. Setting batch size to data size")
         batch_size = len(files)
     if len(files) == 0:
         raise ValueError("no image files given")
-    loader = DataLoader(_ImagePathDataset(files), batch_size=batch_size, shuffle=False, drop_last=False,
+    loader = DataLoader(ImagePathDataset(files, transforms=to_tensor), batch_size=batch_size, shuffle=False, drop_last=False,
                         num_workers=num_workers)
     out = np.empty((len(files), dims), dtype=np.float32)
     start = 0
@@ -209,8 +159,26 @@ def _model(model, dims, device):
     if dims not in InceptionV3.BLOCK_INDEX_BY_DIM:
         raise ValueError(f"dims must be one of {sorted(InceptionV3.BLOCK_INDEX_BY_DIM)}, got {dims}")
     if model is None:
-        model = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[dims]])
+        return _DeferredInception([InceptionV3.BLOCK_INDEX_BY_DIM[dims]], device)
     return model.to(device)
+
+
+class _DeferredInception(nn.Module):
+    """pytorch-fid's default network, built with its published weights on first use."""
+
+    def __init__(self, output_blocks, device):
+        super().__init__()
+        self.output_blocks = output_blocks
+        self.device = device
+        self.net = None
+
+    def build(self):
+        if self.net is None:
+            self.net = InceptionV3(self.output_blocks).to(self.device).eval()
+        return self.net
+
+    def forward(self, x):
+        return self.build()(x)
 
 
 def calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
@@ -247,3 +215,52 @@ def calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     if sigma1.shape != sigma2.shape:
         raise ValueError(f"Training and test covariances have different dimensions: {sigma1.shape} vs {sigma2.shape}")
     return np.float64(frechet_distance(mu1, sigma1, mu2, sigma2))
+
+
+def _parser():
+    parser = ArgumentParser(prog="python -m fastgan.compat.pytorch_fid", formatter_class=ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--batch-size", type=int, default=50, help="Batch size to use")
+    parser.add_argument(
+        "--num-workers", type=int, help="Number of processes to use for data loading. Defaults to `min(8, num_cpus)`"
+    )
+    parser.add_argument("--device", type=str, default=None, help="Device to use. Like cuda, cuda:0 or cpu")
+    parser.add_argument(
+        "--dims",
+        type=int,
+        default=2048,
+        choices=list(InceptionV3.BLOCK_INDEX_BY_DIM),
+        help="Dimensionality of Inception features to use. By default, uses pool3 features",
+    )
+    parser.add_argument(
+        "--save-stats",
+        action="store_true",
+        help="Generate an npz archive from a directory of samples. The first path is used as input and the second as output.",
+    )
+    parser.add_argument("path", type=str, nargs=2, help="Paths to the generated images or to .npz statistic files")
+    return parser
+
+
+parser = _parser()
+
+
+def main(argv=None):
+    """pytorch-fid's command line: prints ``FID:  <value>``, or writes statistics with --save-stats."""
+    args = parser.parse_args(argv)
+    device = _device(args.device)
+    if args.num_workers is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on every platform
+            cpus = os.cpu_count()
+        num_workers = min(cpus, 8) if cpus is not None else 0
+    else:
+        num_workers = args.num_workers
+    if args.save_stats:
+        save_fid_stats(args.path, args.batch_size, device, args.dims, num_workers)
+        return
+    fid_value = calculate_fid_given_paths(args.path, args.batch_size, device, args.dims, num_workers)
+    print("FID: ", fid_value)
+
+
+if __name__ == "__main__":
+    main()
