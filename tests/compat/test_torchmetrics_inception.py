@@ -54,7 +54,8 @@ def test_normalize_and_dtype_checks(tiny_net, images):
         tm.FrechetInceptionDistance(feature=1000)
 
 
-def test_kid_std_uses_ddof_1(tiny_net, images):
+def test_kid_std_is_the_population_std_as_torchmetrics(tiny_net, images):
+    # torchmetrics: kid_scores.std(unbiased=False) (its IS std, below, is unbiased).
     real, fake = images
     metric = tm.KernelInceptionDistance(feature=tiny_net, subsets=6, subset_size=5)
     metric.update(real, real=True)
@@ -62,7 +63,7 @@ def test_kid_std_uses_ddof_1(tiny_net, images):
     mean, std = metric.compute()
     want_mean, want_std = kid(_features(tiny_net, real), _features(tiny_net, fake), subsets=6, subset_size=5)
     assert float(mean) == pytest.approx(want_mean, rel=1e-6)
-    assert float(std) == pytest.approx(want_std * math.sqrt(6 / 5), rel=1e-6)
+    assert float(std) == pytest.approx(want_std, rel=1e-6)
 
 
 def test_inception_score(tiny_net, images):
@@ -86,7 +87,7 @@ def test_states_from_other_processes_are_merged(tiny_net, images, monkeypatch):
     rank0.update(real[:5], real=True), rank0.update(fake[:7], real=False)
     rank1.update(real[5:], real=True), rank1.update(fake[7:], real=False)
     others = [rank1.real_stats.state_dict(), rank1.fake_stats.state_dict()]
-    monkeypatch.setattr(tm, "gather_objects", lambda obj: [obj, others.pop(0)])
+    monkeypatch.setattr(tm.image._base, "gather_objects", lambda obj: [obj, others.pop(0)])
     want = fid_from_features(_features(tiny_net, real), _features(tiny_net, fake))
     assert float(rank0.compute()) == pytest.approx(want, rel=1e-5)
 
@@ -97,3 +98,15 @@ def test_states_from_other_processes_are_merged(tiny_net, images, monkeypatch):
     mean, _ = k0.compute()
     want_mean, _ = kid(_features(tiny_net, real), _features(tiny_net, fake), subsets=3, subset_size=4)
     assert float(mean) == pytest.approx(want_mean, rel=1e-6)
+
+
+def test_classes_live_in_torchmetrics_module_paths():
+    from fastgan.compat.torchmetrics.image.fid import FrechetInceptionDistance
+    from fastgan.compat.torchmetrics.image.inception import InceptionScore
+    from fastgan.compat.torchmetrics.image.kid import KernelInceptionDistance
+    from fastgan.compat.torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+
+    assert tm.FrechetInceptionDistance is FrechetInceptionDistance
+    assert tm.image.KernelInceptionDistance is KernelInceptionDistance
+    assert tm.InceptionScore is InceptionScore
+    assert tm.LearnedPerceptualImagePatchSimilarity is LearnedPerceptualImagePatchSimilarity
