@@ -57,7 +57,7 @@ def test_normalize_and_dtype_checks(tiny_net, images):
 def test_kid_std_is_the_population_std_as_torchmetrics(tiny_net, images):
     # torchmetrics: kid_scores.std(unbiased=False) (its IS std, below, is unbiased).
     real, fake = images
-    metric = tm.KernelInceptionDistance(feature=tiny_net, subsets=6, subset_size=5)
+    metric = tm.KernelInceptionDistance(feature=tiny_net, subsets=6, subset_size=5, seed=2020)
     metric.update(real, real=True)
     metric.update(fake, real=False)
     mean, std = metric.compute()
@@ -80,23 +80,25 @@ def test_inception_score(tiny_net, images):
         metric.compute()
 
 
-def test_states_from_other_processes_are_merged(tiny_net, images, monkeypatch):
-    """compute() gathers every process's state; simulated with a second metric as the other rank."""
+def test_states_of_another_metric_merge_exactly(tiny_net, images):
+    """merge_state (what a process group's sync amounts to) gives the whole set's result."""
     real, fake = images
     rank0, rank1 = (tm.FrechetInceptionDistance(feature=tiny_net) for _ in range(2))
     rank0.update(real[:5], real=True), rank0.update(fake[:7], real=False)
     rank1.update(real[5:], real=True), rank1.update(fake[7:], real=False)
-    others = [rank1.real_stats.state_dict(), rank1.fake_stats.state_dict()]
-    monkeypatch.setattr(tm.image._base, "gather_objects", lambda obj: [obj, others.pop(0)])
+    rank0.merge_state(rank1)
     want = fid_from_features(_features(tiny_net, real), _features(tiny_net, fake))
     assert float(rank0.compute()) == pytest.approx(want, rel=1e-5)
 
-    k0, k1 = (tm.KernelInceptionDistance(feature=tiny_net, subsets=3, subset_size=4) for _ in range(2))
+    k0, k1 = (tm.KernelInceptionDistance(feature=tiny_net, subsets=3, subset_size=4, seed=2020) for _ in range(2))
     k0.update(real[:6], real=True), k0.update(fake[:6], real=False)
     k1.update(real[6:], real=True), k1.update(fake[6:], real=False)
-    others = [k1.real_features, k1.fake_features]
+    k0.merge_state(k1)
     mean, _ = k0.compute()
-    want_mean, _ = kid(_features(tiny_net, real), _features(tiny_net, fake), subsets=3, subset_size=4)
+    # torchmetrics puts the incoming states first; the subsets depend on that order.
+    real_order = torch.cat([_features(tiny_net, real[6:]), _features(tiny_net, real[:6])])
+    fake_order = torch.cat([_features(tiny_net, fake[6:]), _features(tiny_net, fake[:6])])
+    want_mean, _ = kid(real_order, fake_order, subsets=3, subset_size=4)
     assert float(mean) == pytest.approx(want_mean, rel=1e-6)
 
 

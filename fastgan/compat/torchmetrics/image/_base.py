@@ -3,33 +3,24 @@
 The metric classes (update / compute / reset / forward, on fastgan.metrics) live in the modules
 torchmetrics users import them from: image/fid.py, image/kid.py, image/inception.py, image/lpip.py.
 
-FrechetInceptionDistance, KernelInceptionDistance and InceptionScore keep their states
-(feature statistics, features, logits) on the metric's device and, when torch.distributed is
-initialised, gather them from every process in ``compute()``, so each process returns the
-result of the whole data set.
+Every class is a ``torchmetrics.Metric`` when torchmetrics is installed (else the same
+interface on nn.Module, ``..metric.FallbackMetric``), with torchmetrics' state names: FID keeps
+float64 sums (count, sum, sum of outer products) reduced by "sum"; KID and IS keep feature
+lists reduced by "cat". Each process's ``compute()`` returns the result of the whole data set.
 
 Differences from torchmetrics, on purpose: images are resized to 299 as pytorch-fid does
 (bilinear, ``align_corners=False``; torchmetrics uses torch-fidelity's TF1-style resize, which
 differs for images that are not 299x299), the Inception Score does not shuffle its logits
 (torchmetrics' split assignment is random) and splits them as torch-fidelity does.
 """
+from copy import deepcopy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ....evaluate import Extractor
-from ....metrics.stats import FeatureStats
-
-
-def gather_objects(obj):
-    """[obj of every process] under torch.distributed, else [obj]."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        out = [None] * dist.get_world_size()
-        dist.all_gather_object(out, obj)
-        return out
-    return [obj]
+from ..metric import MetricBase
 
 
 class _InceptionBlocks(nn.Module):
@@ -47,11 +38,21 @@ class _InceptionBlocks(nn.Module):
         return F.adaptive_avg_pool2d(out, 1).flatten(1)
 
 
-class _ImageFeatureMetric(nn.Module):
-    """Shared parts: the feature network, input checks (uint8 / normalize), gathering."""
+class _ImageFeatureMetric(MetricBase):
+    """Shared parts: the feature network, input checks (uint8 / normalize).
 
-    def __init__(self, feature, normalize, weights_path, allowed):
-        super().__init__()
+    Args:
+        feature, normalize, weights_path: the metric's own arguments.
+        allowed: the feature names/sizes this metric accepts.
+        metric_kwargs: torchmetrics.Metric's keyword arguments (compute_on_cpu, ...); any
+            other keyword is refused, as torchmetrics refuses it.
+    """
+
+    is_differentiable = False
+    full_state_update = False
+
+    def __init__(self, feature, normalize, weights_path, allowed, **metric_kwargs):
+        super().__init__(**metric_kwargs)
         if not isinstance(normalize, bool):
             raise ValueError(f"normalize must be a bool, got {normalize!r}")
         self.normalize = normalize
@@ -71,12 +72,28 @@ class _ImageFeatureMetric(nn.Module):
         """(features [B, D], logits [B, C] or None) of a batch, on the CPU in float32."""
         return self._extractor(_as_uint8(imgs, self.normalize))
 
+    def _reset_keeping(self, names):
+        """reset(), but the states `names` keep their values (reset_real_features=False)."""
+        kept = {name: deepcopy(getattr(self, name)) for name in names}
+        super().reset()
+        for name, value in kept.items():
+            setattr(self, name, value)
 
-def _gathered(chunks, name):
-    parts = [t for process in gather_objects(chunks) for t in process]
-    if not parts:
+    def _num_features(self, feature, input_img_size):
+        """The feature size: `feature` itself, or what the network gives for one blank image."""
+        if isinstance(feature, int) and not isinstance(feature, bool):
+            return feature
+        features, _ = self._extractor(torch.zeros((1, *input_img_size), dtype=torch.uint8))
+        return features.shape[-1]
+
+
+def _concatenated(value, name):
+    """A list state (or its synced concatenation) as one tensor; a clear error when empty."""
+    if isinstance(value, list):
+        value = torch.cat(value) if value else None
+    if value is None or value.numel() == 0:
         raise RuntimeError(f"no {name} images were seen; call update() first")
-    return torch.cat(parts)
+    return value
 
 
 def _as_uint8(imgs, normalize):
@@ -91,12 +108,3 @@ def _as_uint8(imgs, normalize):
         raise ValueError(f"imgs must be uint8 in 0..255 (normalize=False), got {imgs.dtype}; "
                          "pass normalize=True for float images in [0,1]")
     return imgs
-
-
-def _merged(stats, name):
-    total = FeatureStats(device="cpu")
-    for state in gather_objects(stats.state_dict()):
-        total.merge(FeatureStats.from_state_dict(state, device="cpu"))
-    if total.num_samples < 2:
-        raise RuntimeError(f"FID needs at least 2 {name} images, got {total.num_samples}; call update() first")
-    return total

@@ -1,13 +1,13 @@
 """``torchmetrics.image.lpip``: LearnedPerceptualImagePatchSimilarity."""
 import torch
-from torch import nn
 
 from ....metrics.lpips import lpips
 from ....networks.lpips import LPIPS
+from ..metric import MetricBase, states_of
 
 __all__ = ["LearnedPerceptualImagePatchSimilarity"]
 
-class LearnedPerceptualImagePatchSimilarity(nn.Module):
+class LearnedPerceptualImagePatchSimilarity(MetricBase):
     """Drop-in for ``torchmetrics.image.lpip.LearnedPerceptualImagePatchSimilarity``.
 
     Args:
@@ -21,8 +21,12 @@ class LearnedPerceptualImagePatchSimilarity(nn.Module):
     calling the metric updates it and returns the value of that batch alone.
     """
 
-    def __init__(self, net_type="alex", reduction="mean", normalize=False, model=None):
-        super().__init__()
+    is_differentiable = True
+    higher_is_better = False
+    full_state_update = False
+
+    def __init__(self, net_type="alex", reduction="mean", normalize=False, model=None, **kwargs):
+        super().__init__(**kwargs)
         if net_type not in ("alex", "vgg"):
             raise ValueError(f'net_type must be "alex" or "vgg" (fastgan has no "squeeze"), got {net_type!r}')
         if reduction not in ("mean", "sum"):
@@ -36,8 +40,8 @@ class LearnedPerceptualImagePatchSimilarity(nn.Module):
         self.normalize = normalize
         self.net = model if model is not None else LPIPS(net_type, pretrained=True)
         # Accumulated in float64 so long evaluations do not drift.
-        self.register_buffer("sum_scores", torch.zeros((), dtype=torch.float64), persistent=False)
-        self.register_buffer("total", torch.zeros((), dtype=torch.long), persistent=False)
+        self.add_state("sum_scores", torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("total", torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
 
     def _scores(self, img1, img2):
         for name, img in (("img1", img1), ("img2", img2)):
@@ -55,19 +59,9 @@ class LearnedPerceptualImagePatchSimilarity(nn.Module):
 
     def compute(self):
         """The mean (or sum) distance over all pairs seen since the last reset, float32 scalar."""
-        if int(self.total) == 0:
+        states = states_of(self)
+        total, sum_scores = states["total"], states["sum_scores"]
+        if int(total) == 0:
             raise ValueError("compute() was called before update(): no image pairs were seen")
-        value = self.sum_scores / self.total if self.reduction == "mean" else self.sum_scores
+        value = sum_scores / total if self.reduction == "mean" else sum_scores
         return value.float()
-
-    def reset(self):
-        """Forget all pairs seen."""
-        self.sum_scores.zero_()
-        self.total.zero_()
-
-    def forward(self, img1, img2):
-        """Update with this batch and return its own mean (or sum) distance."""
-        scores = self._scores(img1, img2)
-        self.sum_scores += scores.double().sum()
-        self.total += scores.numel()
-        return (scores.double().mean() if self.reduction == "mean" else scores.double().sum()).float()
