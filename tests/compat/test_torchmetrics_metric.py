@@ -74,6 +74,24 @@ def test_kid_matches_torchmetrics_with_the_same_torch_seed(batches):
     assert got == pytest.approx(want, rel=1e-6)
 
 
+def test_inception_score_matches_torchmetrics_with_the_same_torch_seed(batches):
+    from torchmetrics.image.inception import InceptionScore
+
+    fake = batches[1][:23]  # 23 rows in 4 chunks: torch.chunk's uneven split
+    ours, theirs = tm.InceptionScore(feature=PoolFeatures("logits_unbiased"), splits=4), \
+        InceptionScore(feature=PoolFeatures("logits_unbiased"), splits=4)
+    for metric in (ours, theirs):
+        metric.update(fake[:10])
+        metric.update(fake[10:])
+    torch.manual_seed(11)
+    got = [float(v) for v in ours.compute()]
+    torch.manual_seed(11)
+    want = [float(v) for v in theirs.compute()]
+    # torchmetrics computes in float32: its std of scores near 1 carries ~1e-7 absolute rounding.
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    assert got[1] == pytest.approx(want[1], rel=1e-5, abs=1e-6)
+
+
 def test_metric_collection_forward_and_unknown_arguments(batches):
     real, fake = batches
     collection = torchmetrics.MetricCollection({

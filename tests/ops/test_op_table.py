@@ -18,7 +18,6 @@ import fastgan
 from fastgan import ops
 from fastgan.ops import _library
 from fastgan.ops._inputs import promote_low_precision
-from fastgan.ops.ball_counts import ball_statistics, radii_to_thresholds
 
 
 pytestmark = pytest.mark.skipif(not fastgan._ext.available(), reason="the compiled library is not built")
@@ -63,11 +62,6 @@ def _ball_inputs(gen, n, dtype, device):
     query = _features(gen, n + 2, 5, dtype, device)
     radii = (torch.rand(n, generator=gen, dtype=torch.float64) * 3).to(device)
     return query, centers, radii
-
-
-def _ball_raw(query, centers, radii):
-    thresholds = radii_to_thresholds(radii, centers.shape[0], centers.device)
-    return centers, query, thresholds, thresholds[: 0] if False else None, thresholds
 
 
 CASES = [

@@ -86,8 +86,3 @@ class InceptionV3(nn.Module):
 class _MaxPool(nn.Module):
     def forward(self, x):
         return F.max_pool2d(x, kernel_size=3, stride=2)
-
-
-class _MaxPool(nn.Module):
-    def forward(self, x):
-        return F.max_pool2d(x, kernel_size=3, stride=2)

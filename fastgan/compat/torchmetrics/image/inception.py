@@ -1,6 +1,4 @@
 """``torchmetrics.image.inception``: InceptionScore."""
-import math
-
 import torch
 
 from ....metrics.inception_score import inception_score
@@ -17,7 +15,9 @@ class InceptionScore(_ImageFeatureMetric):
             nn.Module returning logits (or a dict with them).
         splits: number of splits. normalize, feature_extractor_weights_path: as above.
 
-    ``compute()`` returns (mean, std) float32 tensors; std uses ddof=1 as torchmetrics does.
+    ``compute()`` returns (mean, std) float32 tensors, computed as torchmetrics computes them:
+    the logits shuffled by ``torch.randperm`` (seed with ``torch.manual_seed``), split with
+    ``torch.chunk``, std with ddof=1; each split's score is exact float64.
     The logits are a list state ("features", as torchmetrics), concatenated across processes.
     """
 
@@ -43,7 +43,9 @@ class InceptionScore(_ImageFeatureMetric):
     def compute(self):
         """(IS mean, IS std) of all images seen (by every process)."""
         logits = _concatenated(states_of(self)["features"], "generated")
-        mean, std = inception_score(logits, splits=self.splits)
-        if self.splits > 1:
-            std *= math.sqrt(self.splits / (self.splits - 1))
-        return torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
+        # torchmetrics' estimator: shuffle with torch's global generator, torch.chunk into
+        # `splits` parts (ceil(N / splits) rows each), the score of each part, mean and ddof=1 std.
+        logits = logits[torch.randperm(logits.shape[0])]
+        scores = torch.tensor([inception_score(part, splits=1)[0] for part in logits.chunk(self.splits)],
+                              dtype=torch.float64)
+        return scores.mean().float(), scores.std().float()
