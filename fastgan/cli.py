@@ -1,7 +1,7 @@
 """The `fastgan` command line.
 
     fastgan info      what fastgan was built with and what it can use here
-    fastgan demo      the showcase: trains a DCGAN on digits, prints its metrics beside real-vs-real
+    fastgan demo      the showcase: trains a model on digits, prints its metrics beside real-vs-real
     fastgan prdc      precision, recall, density and coverage of two feature files
     fastgan eval      FID, KID, IS and PRDC between two image folders (or feature/stat files)
     fastgan fid       FID of two folders or .npz statistics, with pytorch-fid's options
@@ -15,6 +15,8 @@ non-zero status, never a traceback.
 import argparse
 import platform
 import sys
+
+from .demo import DEMO_HELP
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -32,10 +34,10 @@ def build_parser():
     info.set_defaults(run=_run_info)
     demo = commands.add_parser(
         "demo",
-        help="train a DCGAN on digits (a few CPU minutes), print its metrics, write samples and curves",
+        help=DEMO_HELP,
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.add_argument("--steps", type=int, default=None, help="generator steps (default: the DCGAN recipe's)")
+    demo.add_argument("--steps", type=int, default=None, help="training iterations (default: the demo model's recipe)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_run_demo)

@@ -5,7 +5,7 @@ scale, and writes the sample grid and a plot of the metrics over training.
 """
 import os
 
-from .training.report import print_metrics
+DEMO_HELP = "train a DCGAN on digits (a few CPU minutes), print its metrics, write samples and curves"
 
 
 def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print):
@@ -23,6 +23,7 @@ def run_demo(seed=0, steps=None, out_dir="demo-output", progress=True, out=print
     """
     from .models import build
     from .training import train
+    from .training.report import print_metrics
     from .training.pictures import save_image_grid
 
     steps = int(steps if steps is not None else build("dcgan", shape=(1, 16, 16)).recipe.steps)
