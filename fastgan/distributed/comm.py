@@ -1,0 +1,91 @@
+"""The few collectives the sharded metrics need, on torch.distributed (gloo or NCCL).
+
+Every function works without an initialised process group too (one process, world 1),
+so the sharded metrics are also the single-process ones.
+"""
+import torch
+import torch.distributed as dist
+
+
+def world(group=None):
+    """(rank, world_size) of this process; (0, 1) without torch.distributed."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(group), dist.get_world_size(group)
+    return 0, 1
+
+
+def shard_range(n, rank, world_size):
+    """The rows [start, stop) of n that rank `rank` of `world_size` reads: disjoint, no padding,
+    sizes differing by at most one."""
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+    return n * rank // world_size, n * (rank + 1) // world_size
+
+
+def shard_rows(x, group=None):
+    """This process's shard of the rows of x (a tensor or array indexed by rows)."""
+    rank, size = world(group)
+    start, stop = shard_range(x.shape[0], rank, size)
+    return x[start:stop]
+
+
+def all_reduce_sum(t, group=None):
+    """In place: t summed over every process; returns t."""
+    if world(group)[1] > 1:
+        dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
+    return t
+
+
+def broadcast(t, src=0, group=None):
+    """In place: t from rank `src` on every process; returns t."""
+    if world(group)[1] > 1:
+        dist.broadcast(t, src=src, group=group)
+    return t
+
+
+def all_gather_counts(count, device, group=None):
+    """[world_size] int64: the `count` of every process (e.g. its number of rows)."""
+    rank, size = world(group)
+    counts = torch.zeros(size, dtype=torch.int64, device=device)
+    counts[rank] = count
+    return all_reduce_sum(counts, group)
+
+
+def ring(packet, visit, group=None):
+    """Pass every process's packet once around the ring; returns this process's packet, home again.
+
+    Args:
+        packet: list of tensors, the same dtypes and trailing shapes on every process
+            (row counts may differ), e.g. (features shard, their thresholds, accumulators).
+        visit: visit(owner_rank, packet) -> packet, called once for every process's packet
+            (own first); it may update the packet's accumulators, which travel with it.
+
+    Memory per process: its own packet, one visiting packet and one in flight.
+    """
+    rank, size = world(group)
+    for step in range(size):
+        packet = visit((rank - step) % size, packet)
+        if size > 1:
+            packet = _shift(packet, rank, size, group)
+    return packet
+
+
+def _shift(packet, rank, size, group):
+    """Send `packet` to the next rank and receive the previous rank's."""
+    nxt, prev = (rank + 1) % size, (rank - 1) % size
+    device = packet[0].device
+    rows = torch.tensor([t.shape[0] for t in packet], dtype=torch.int64, device=device)
+    incoming_rows = torch.empty_like(rows)
+    _exchange([rows], [incoming_rows], nxt, prev, group)
+    incoming = [torch.empty((int(n), *t.shape[1:]), dtype=t.dtype, device=device)
+                for n, t in zip(incoming_rows.tolist(), packet)]
+    _exchange([t.contiguous() for t in packet], incoming, nxt, prev, group)
+    return incoming
+
+
+def _exchange(outgoing, incoming, dst, src, group):
+    ops = [dist.P2POp(dist.isend, t, dst, group) for t in outgoing if t.numel()]
+    ops += [dist.P2POp(dist.irecv, t, src, group) for t in incoming if t.numel()]
+    if ops:
+        for request in dist.batch_isend_irecv(ops):
+            request.wait()
