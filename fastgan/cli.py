@@ -273,8 +273,10 @@ def _inception(weights, device):
 
 
 def _run_eval(args):
+    from .distributed import init_from_env
     from .evaluate import evaluate
 
+    rank, _ = init_from_env()  # under torchrun: every process reads its shard of each input
     scores = evaluate(
         args.real, args.fake, metrics=args.metrics, feature_extractor=_inception(args.weights, args.device),
         batch_size=args.batch_size, device=args.device, cache=not args.no_cache, cache_dir=args.cache_dir,
@@ -282,9 +284,11 @@ def _run_eval(args):
         is_splits=args.is_splits, prdc_k=args.nearest_k, on_error="skip" if args.skip_bad else "raise",
         num_workers=args.num_workers,
     )
+    if rank != 0:  # every process holds the same numbers; one prints and writes them
+        return EXIT_OK
     width = max(len(k) for k in scores)
     for key, value in scores.items():
-        print(f"{key:<{width}}  {value:.6f}")
+        print(f"{key:<{width}}  {value:.6f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
     if args.json:
         write_json(args.json, scores)
     return EXIT_OK

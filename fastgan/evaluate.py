@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
+from . import distributed
 from ._cache import default_cache_dir
 from .metrics.fid import frechet_distance
 from .metrics.inception_score import inception_score
@@ -54,6 +55,9 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
             - a generator: a callable / nn.Module mapping latents [B, latent_dim] to images
               (needs ``num_samples``; float outputs are in `image_range` and are quantised to
               uint8 like saved images, so a generator and a folder of its samples agree).
+        Under torch.distributed (e.g. ``torchrun --nproc_per_node N``) every process reads a
+        disjoint shard of each input and all return the whole sets' numbers, plus
+        "world_size" and "samples_per_rank" (the real-side cache is not used then).
         metrics: any of "fid", "kid", "is", "prdc" (a tuple or a comma-separated string).
             IS is computed on `fake` only, like torch-fidelity.
         feature_extractor: "inception" (the FID Inception-v3 with pytorch-fid's published
@@ -90,18 +94,29 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
     """
     wanted = _parse_metrics(metrics)
     extractor = Extractor(feature_extractor, device=device)
-    options = dict(batch_size=batch_size, verbose=verbose, num_samples=num_samples, latent_dim=latent_dim,
-                   seed=seed, image_range=image_range, on_error=on_error, num_workers=num_workers)
+    rank, world_size = distributed.world()
+    # Under torch.distributed every process reads its own rows of every input (no padding).
+    shard = (rank, world_size) if world_size > 1 else None
+    options = dict(batch_size=batch_size, verbose=verbose and rank == 0, num_samples=num_samples,
+                   latent_dim=latent_dim, seed=seed, image_range=image_range, on_error=on_error,
+                   num_workers=num_workers, shard=shard)
     need_logits = "is" in wanted
     # Cheap checks of both inputs first, so an empty fake folder fails before the real set is extracted.
     for source, name in ((real, "real"), (fake, "fake")):
         if name == "fake" or wanted - {"is"}:
             _precheck(source, name)
-    real_set = load_features(real, "real", extractor, cache=cache, cache_dir=cache_dir, need_logits=False,
-                             **options) if wanted - {"is"} else None
+    real_set = load_features(real, "real", extractor, cache=cache and shard is None, cache_dir=cache_dir,
+                             need_logits=False, **options) if wanted - {"is"} else None
     fake_set = load_features(fake, "fake", extractor, cache=False, need_logits=need_logits, **options)
-    return compute_metrics(real_set, fake_set, wanted, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
-                           is_splits=is_splits, is_shuffle_seed=is_shuffle_seed, prdc_k=prdc_k, verbose=verbose)
+    compute = compute_metrics if shard is None else compute_metrics_sharded
+    out = compute(real_set, fake_set, wanted, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
+                  is_splits=is_splits, is_shuffle_seed=is_shuffle_seed, prdc_k=prdc_k, verbose=verbose)
+    if shard is not None:
+        out["world_size"] = world_size
+        out["samples_per_rank"] = {name: distributed.comm.all_gather_counts(
+            0 if fs is None or fs.features is None else fs.features.shape[0], torch.device("cpu")).tolist()
+            for name, fs in (("real", real_set), ("fake", fake_set))}
+    return out
 
 
 @dataclass
@@ -152,6 +167,54 @@ def compute_metrics(real, fake, wanted, kid_subsets=100, kid_subset_size=1000, i
         x, y = _features_of(real, "PRDC"), _features_of(fake, "PRDC")
         out.update(prdc(x, y, nearest_k=prdc_k, verbose=verbose))
     return out
+
+
+def compute_metrics_sharded(real, fake, wanted, kid_subsets=100, kid_subset_size=1000, is_splits=10,
+                            is_shuffle_seed=2020, prdc_k=5, verbose=False, kid_seed=2020):
+    """`compute_metrics` from this process's shards of both sets (fastgan.distributed); the same keys."""
+    out = {}
+    if "fid" in wanted:
+        r, f = _stats_sharded(real), _stats_sharded(fake)
+        if r.num_features != f.num_features:
+            raise ValueError(f"feature sizes differ: real has {r.num_features}, fake has {f.num_features}; "
+                             "were they computed with the same extractor?")
+        out["frechet_inception_distance"] = frechet_distance(r.mean, r.cov, f.mean.to(r.device), f.cov.to(r.device))
+    if "kid" in wanted:
+        x, y = _shard_features(real, "KID"), _shard_features(fake, "KID")
+        rows = [int(distributed.comm.all_gather_counts(t.shape[0], torch.device("cpu")).sum()) for t in (x, y)]
+        size = min(kid_subset_size, *rows)
+        mean, std = distributed.kid(x, y, subsets=kid_subsets, subset_size=size, seed=kid_seed)
+        out["kernel_inception_distance_mean"] = mean
+        out["kernel_inception_distance_std"] = std
+    if "is" in wanted:
+        if fake.logits is None:
+            raise ValueError("the Inception Score needs classifier logits of the fake set")
+        total = int(distributed.comm.all_gather_counts(fake.logits.shape[0], torch.device("cpu")).sum())
+        order = None if is_shuffle_seed is None else np.random.RandomState(is_shuffle_seed).permutation(total)
+        mean, std = distributed.inception_score(fake.logits, splits=is_splits, order=order)
+        out["inception_score_mean"] = mean
+        out["inception_score_std"] = std
+    if "prdc" in wanted:
+        x, y = _shard_features(real, "PRDC"), _shard_features(fake, "PRDC")
+        out.update(distributed.prdc(x, y, nearest_k=prdc_k))
+    return out
+
+
+def _stats_sharded(feature_set):
+    if feature_set.stats is not None:
+        return feature_set.stats
+    stats = distributed.feature_stats(feature_set.features)
+    if stats.num_samples < 2:
+        raise ValueError(f"FID needs at least 2 {feature_set.name} samples over all processes, got {stats.num_samples}")
+    return stats
+
+
+def _shard_features(feature_set, metric):
+    # Row counts are checked over all processes by fastgan.distributed: a shard may be tiny.
+    if feature_set.features is None:
+        raise ValueError(f"{metric} needs features, but {feature_set.name} is a file of statistics (mu, sigma); "
+                         f"give its images or a .npy of features, or compute FID only")
+    return feature_set.features
 
 
 class Extractor:
@@ -247,8 +310,12 @@ def state_fingerprint(module):
 
 def load_features(source, name, extractor, *, cache=False, cache_dir=None, need_logits=False, batch_size=50,
                   verbose=True, num_samples=None, latent_dim=None, seed=0, image_range=(-1.0, 1.0),
-                  on_error="raise", num_workers=0):
-    """A FeatureSet for one input of `evaluate` (see there), using the cache for folders."""
+                  on_error="raise", num_workers=0, shard=None):
+    """A FeatureSet for one input of `evaluate` (see there), using the cache for folders.
+
+    shard: (rank, world_size) to read only that process's rows (fastgan.distributed.shard_range);
+    .npz statistics are read whole.
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -257,16 +324,22 @@ def load_features(source, name, extractor, *, cache=False, cache_dir=None, need_
         if path.is_file() and path.suffix.lower() == ".npz" and _is_stats_file(path):
             return FeatureSet(name, stats=FeatureStats.load(path))
         if path.is_file() and path.suffix.lower() == ".npy" and _is_feature_file(path):
-            return FeatureSet(name, features=torch.from_numpy(np.load(path).astype(np.float32, copy=False)))
+            rows = np.load(path, mmap_mode="r")
+            start, stop = _rows_of(rows.shape[0], shard)
+            return FeatureSet(name, features=torch.from_numpy(np.array(rows[start:stop], dtype=np.float32)))
         return _folder_features(path, name, extractor, cache, cache_dir, need_logits, batch_size, verbose,
-                                on_error, num_workers)
-    batches, total = _image_batches(source, name, batch_size, num_samples, latent_dim, seed, image_range)
+                                on_error, num_workers, shard)
+    batches, total = _image_batches(source, name, batch_size, num_samples, latent_dim, seed, image_range, shard)
     features, logits = extract_features(batches, extractor, total=total, desc=name, verbose=verbose)
     return FeatureSet(name, features=features, logits=logits)
 
 
-def extract_features(batches, extractor, total=None, desc="features", verbose=True):
-    """Run `extractor` (an Extractor) over image batches; returns (features, logits or None)."""
+def extract_features(batches, extractor, total=None, desc="features", verbose=True, allow_empty=False):
+    """Run `extractor` (an Extractor) over image batches; returns (features, logits or None).
+
+    allow_empty: a process's shard may hold no images (more processes than images); its
+    features are then [0, D], D from one blank image.
+    """
     extractor.net()  # built (weights loaded or a clear error) before the progress bar starts
     feats, logits = [], []
     with tqdm(total=total, desc=desc, unit="img", disable=not verbose) as bar:
@@ -278,6 +351,9 @@ def extract_features(batches, extractor, total=None, desc="features", verbose=Tr
             if lg is not None:
                 logits.append(lg)
             bar.update(batch.shape[0])
+    if not feats and allow_empty:
+        f, lg = extractor(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+        return f[:0], (lg[:0] if lg is not None else None)
     if not feats:
         raise ValueError(f"{desc}: no images to evaluate")
     return torch.cat(feats), (torch.cat(logits) if len(logits) == len(feats) else None)
@@ -294,8 +370,12 @@ def folder_cache_key(files, root, extractor_identity, on_error):
     return h.hexdigest()[:32]
 
 
+def _rows_of(n, shard):
+    return (0, n) if shard is None else distributed.shard_range(n, *shard)
+
+
 def _folder_features(path, name, extractor, cache, cache_dir, need_logits, batch_size, verbose, on_error,
-                     num_workers):
+                     num_workers, shard=None):
     from .data.images import ImageFolder, ImageReadError
 
     try:
@@ -315,9 +395,13 @@ def _folder_features(path, name, extractor, cache, cache_dir, need_logits, batch
             if verbose:
                 print(f"{name}: features of {path} from the cache ({target})")
             return cached
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=dataset.collate)
+    collate = dataset.collate
+    if shard is not None:
+        dataset = Subset(dataset, range(*_rows_of(len(dataset), shard)))
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate)
     try:
-        features, logits = extract_features(loader, extractor, total=len(dataset), desc=name, verbose=verbose)
+        features, logits = extract_features(loader, extractor, total=len(dataset), desc=name, verbose=verbose,
+                                            allow_empty=shard is not None)
     except ImageReadError as exc:
         raise ValueError(f"{name}: {exc}; remove or fix the file, or pass on_error='skip'") from exc
     if target is not None:
@@ -356,8 +440,8 @@ def _write_cache(path, features, logits):
         raise
 
 
-def _image_batches(source, name, batch_size, num_samples, latent_dim, seed, image_range):
-    """(iterable of image batches, number of images) for arrays, datasets and generators."""
+def _image_batches(source, name, batch_size, num_samples, latent_dim, seed, image_range, shard=None):
+    """(iterable of image batches, number of images) for arrays, datasets and generators (of this shard)."""
     if isinstance(source, np.ndarray):
         source = torch.from_numpy(np.ascontiguousarray(source))
     if isinstance(source, torch.Tensor):
@@ -365,16 +449,20 @@ def _image_batches(source, name, batch_size, num_samples, latent_dim, seed, imag
             raise ValueError(f"{name} images must be [N,3,H,W], got shape {tuple(source.shape)}")
         if source.shape[0] == 0:
             raise ValueError(f"{name} holds no images")
-        return (source[i:i + batch_size] for i in range(0, source.shape[0], batch_size)), source.shape[0]
+        start, stop = _rows_of(source.shape[0], shard)
+        return (source[i:min(i + batch_size, stop)] for i in range(start, stop, batch_size)), stop - start
     if isinstance(source, Dataset):
         if len(source) == 0:
             raise ValueError(f"{name} dataset is empty")
-        loader = DataLoader(source, batch_size=batch_size, collate_fn=_collate_images)
-        return loader, len(source)
+        rows = range(*_rows_of(len(source), shard))
+        loader = DataLoader(Subset(source, rows), batch_size=batch_size, collate_fn=_collate_images)
+        return loader, len(rows)
     if callable(source):
         if num_samples is None or num_samples < 1:
             raise ValueError(f"{name} is a generator: pass num_samples= (how many images to draw)")
-        return _generated(source, name, batch_size, num_samples, latent_dim, seed, image_range), num_samples
+        rows = _rows_of(num_samples, shard)
+        return _generated(source, name, batch_size, num_samples, latent_dim, seed, image_range, rows), \
+            rows[1] - rows[0]
     raise TypeError(f"{name} must be a folder, a .npz/.npy path, images [N,3,H,W], a Dataset or a generator, "
                     f"got {type(source).__name__}")
 
@@ -423,11 +511,19 @@ def latent_batches(num_samples, dim, batch_size, seed, chunk=1024):
         buffer = buffer[n:]
 
 
-def _generated(generator, name, batch_size, num_samples, latent_dim, seed, image_range):
+def _generated(generator, name, batch_size, num_samples, latent_dim, seed, image_range, rows=None):
     dim = generator_latent_dim(generator, latent_dim)
     device = generator_device(generator)
     lo, hi = image_range
+    start, stop = rows if rows is not None else (0, num_samples)
+    position = 0
+    # Every process draws the same latents (cheap) and runs the generator on its rows only,
+    # so the samples are those of a single-process run.
     for z in latent_batches(num_samples, dim, batch_size, seed):
+        first, position = position, position + z.shape[0]
+        z = z[max(start - first, 0):max(min(stop - first, z.shape[0]), 0)]
+        if z.shape[0] == 0:
+            continue
         with torch.no_grad():
             images = generator(z.to(device))
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:

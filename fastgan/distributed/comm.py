@@ -7,6 +7,25 @@ import torch
 import torch.distributed as dist
 
 
+def init_from_env(timeout_s=600):
+    """Join the process group torchrun describes (RANK, WORLD_SIZE, MASTER_ADDR in the environment).
+
+    NCCL when CUDA is available, else gloo. Does nothing in a plain single-process run or
+    when a group exists already. Returns (rank, world_size). A peer that dies or stalls
+    makes the collectives fail after `timeout_s` seconds instead of hanging.
+    """
+    import os
+    from datetime import timedelta
+
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size > 1 and dist.is_available() and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    return world()
+
+
 def world(group=None):
     """(rank, world_size) of this process; (0, 1) without torch.distributed."""
     if dist.is_available() and dist.is_initialized():

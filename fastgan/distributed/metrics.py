@@ -117,8 +117,12 @@ def _cross(a, b, params):
     return kernel_sum(a, b, **params)
 
 
-def inception_score(logits_shard, splits=10, group=None):
-    """Inception Score (mean, std) of the whole set of logits, split as fastgan.metrics.inception_score."""
+def inception_score(logits_shard, splits=10, order=None, group=None):
+    """Inception Score (mean, std) of the whole set of logits, split as fastgan.metrics.inception_score.
+
+    order: optional global permutation [N] of the rows (e.g. torch-fidelity's seeded shuffle):
+    the splits are then taken over logits[order], as a single process would after permuting.
+    """
     x = feature_matrix(logits_shard, "logits shard", min_rows=0, dtype=torch.float64)
     rank, _ = world(group)
     counts = all_gather_counts(x.shape[0], x.device, group).tolist()
@@ -130,13 +134,20 @@ def inception_score(logits_shard, splits=10, group=None):
     p = log_p.exp()
     plogp = torch.where(p > 0, p * log_p, torch.zeros_like(p)).sum(1)
     # Per split: count, Σ_x p(y|x) [C], Σ_x Σ_y p log p.
+    positions = np.arange(start, start + x.shape[0])
+    if order is not None:
+        order = np.asarray(order)
+        if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
+            raise ValueError(f"order must be a permutation of the {n} rows")
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.arange(n)
+        positions = inverse[positions]
+    bounds = np.array([k * n // splits for k in range(1, splits)])
+    split_of = torch.from_numpy(np.searchsorted(bounds, positions, side="right")).to(x.device)
     sums = torch.zeros(splits, classes + 2, dtype=torch.float64, device=x.device)
-    for k in range(splits):
-        lo, hi = max(k * n // splits - start, 0), min((k + 1) * n // splits - start, x.shape[0])
-        if hi > lo:
-            sums[k, 0] = hi - lo
-            sums[k, 1 : 1 + classes] = p[lo:hi].sum(0)
-            sums[k, -1] = plogp[lo:hi].sum()
+    sums[:, 0].index_add_(0, split_of, torch.ones(x.shape[0], dtype=torch.float64, device=x.device))
+    sums[:, 1 : 1 + classes].index_add_(0, split_of, p)
+    sums[:, -1].index_add_(0, split_of, plogp)
     all_reduce_sum(sums, group)
     count, marginal_sum, entropy_sum = sums[:, :1], sums[:, 1 : 1 + classes], sums[:, -1]
     log_marginal = (marginal_sum / count).log()
