@@ -35,22 +35,35 @@ class VAERecipe(Recipe):
 
 
 class GaussianDecoder(nn.Module):
-    """z [B, z_dim] -> mean [B, C, S, S] in [-1, 1], with one learned log standard deviation `log_scale`."""
+    """z [B, z_dim] -> mean [B, C, S, S] in [-1, 1], with one learned log standard deviation.
 
-    def __init__(self, shape, z_dim, width, norm):
+    Args:
+        shape / z_dim / width / norm: as for ConvGenerator.
+        min_scale: lower bound of the standard deviation (0: none). A decoder free to shrink
+            sigma buys reconstructions with KL, and the aggregate posterior drifts from the
+            prior that samples are drawn from; the bound keeps the two closer.
+    """
+
+    def __init__(self, shape, z_dim, width, norm, min_scale=0.0):
         super().__init__()
         self.net = ConvGenerator(shape, z_dim=z_dim, width=width, norm=norm)
         self.z_dim = z_dim
-        self.log_scale = nn.Parameter(torch.zeros(()))
+        self.min_log_scale = math.log(min_scale) if min_scale > 0 else -math.inf
+        self._log_scale = nn.Parameter(torch.zeros(()))
+
+    @property
+    def log_scale(self):
+        """log sigma of p(x|z), clamped at log(min_scale)."""
+        return self._log_scale.clamp(min=self.min_log_scale)
 
     def forward(self, z, labels=None):
         return self.net(z)
 
 
-def build(spec, z_dim=32, width=64, norm="batch"):
+def build(spec, z_dim=32, width=64, norm="batch", min_scale=0.0):
     """Encoder (-> 2 * z_dim) and Gaussian decoder for images of spec.shape."""
     encoder = ConvEncoder(spec.shape, 2 * z_dim, width=width, norm=norm)
-    decoder = GaussianDecoder(spec.shape, z_dim, width, norm)
+    decoder = GaussianDecoder(spec.shape, z_dim, width, norm, min_scale=min_scale)
     encoder.apply(dcgan_init)
     decoder.apply(dcgan_init)
     return {"encoder": encoder, "decoder": decoder}, VAERecipe()
@@ -111,5 +124,6 @@ FAMILY = Family(
     steps=(Step("vae", ("vae",), vae_loss),),
     sample=sample, samples=("images",), ema=("encoder", "decoder"), metrics=heldout_metrics,
     options={"z_dim": "latent size", "width": "channels of the encoder's first and the decoder's last hidden layer",
-             "norm": "normalisation of the hidden layers: batch, layer or none"},
+             "norm": "normalisation of the hidden layers: batch, layer or none",
+             "min_scale": "lower bound of the decoder's standard deviation (pixels in [-1, 1]; 0: none)"},
 )
