@@ -11,5 +11,5 @@ from .registry import arch_options, available, build, family, register
 
 GANModel = Model  # the name of the model class before the general contract
 
-__all__ = ["DATA_KINDS", "DataSpec", "Family", "GANModel", "GANRecipe", "Model", "adversarial_family", "Optimizer", "Recipe", "Step",
-           "arch_options", "available", "build", "family", "option", "register"]
+__all__ = ["DATA_KINDS", "DataSpec", "Family", "GANModel", "GANRecipe", "Model", "adversarial_family", "Optimizer",
+           "Recipe", "Step", "arch_options", "available", "build", "family", "option", "register"]

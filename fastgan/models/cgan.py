@@ -20,4 +20,5 @@ def make(shape, num_classes, z_dim=None, width=None, depth=3):
     return g, d, recipe
 
 
-FAMILY = adversarial_family("cgan", "conditional GAN (Mirza & Osindero, 2014): labels to both networks", make, data="labelled")
+FAMILY = adversarial_family("cgan", "conditional GAN (Mirza & Osindero, 2014): labels to both networks", make,
+                            data="labelled")

@@ -124,7 +124,8 @@ class Family:
         for step in self.steps:
             missing = set(step.optimizers) - set(self.optimizers)
             if missing:
-                raise ValueError(f"family {self.name!r}: step {step.name!r} uses undeclared optimizers {sorted(missing)}")
+                raise ValueError(f"family {self.name!r}: step {step.name!r} uses undeclared optimizers "
+                                 f"{sorted(missing)}")
 
     @property
     def conditional(self):

@@ -154,7 +154,8 @@ OPTIONS = {"z_dim": "code size", "width": "channels of the generator's last hidd
 FAMILY = Family(
     name="glo", summary="GLO (Bojanowski et al., 2018): a learned code per training image, on the unit sphere",
     build=build, recipe=GLORecipe,
-    optimizers={"generator": Optimizer("g_optimizer", ("generator",)), "codes": Optimizer("code_optimizer", ("codes",))},
+    optimizers={"generator": Optimizer("g_optimizer", ("generator",)),
+                "codes": Optimizer("code_optimizer", ("codes",))},
     steps=(Step("glo", ("generator", "codes"), glo_step),),
     sample=sample, samples=("images",), ema=("generator",), prepare=project_codes,
     metrics=reconstruction_metrics, options=OPTIONS, per_item=True,

@@ -29,4 +29,5 @@ def make(shape, num_classes, z_dim=None, width=None, depth=3):
     return g, d, recipe
 
 
-FAMILY = adversarial_family("wgan-gp", "WGAN-GP (Gulrajani et al., 2017): Wasserstein loss with the gradient penalty", make)
+FAMILY = adversarial_family("wgan-gp", "WGAN-GP (Gulrajani et al., 2017): Wasserstein loss with the gradient penalty",
+                            make)

@@ -120,7 +120,8 @@ def _train(fam, args, out):
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    overrides = {key.split(".", 1)[1]: value for key, value in vars(args).items() if key.startswith(("recipe.", "arch."))}
+    overrides = {key.split(".", 1)[1]: value for key, value in vars(args).items()
+                 if key.startswith(("recipe.", "arch."))}
     if args.lr is not None:
         for spec in fam.optimizers.values():
             overrides[spec.recipe_field] = {**overrides.get(spec.recipe_field, {}), "lr": args.lr}
