@@ -1,92 +1,257 @@
-"""Drop-in replacement for ``torch_fidelity.calculate_metrics``, over fastgan.evaluate.
+"""Drop-in replacement for ``torch_fidelity.calculate_metrics`` (torch-fidelity 0.4).
 
     from fastgan.compat.torch_fidelity import calculate_metrics
     scores = calculate_metrics(input1="samples/", input2="data/real", fid=True, isc=True, kid=True)
 
-Same keyword arguments (the main ones) and result keys. torch-fidelity's convention holds:
+Same keyword arguments, defaults and result keys, and torch-fidelity's numbers, because every
+step that shapes them is torch-fidelity's:
+
+- Inception input: uint8 pixels cast to float, resized to 299x299 with torch-fidelity's
+  TF1-compatible bilinear interpolation (``fastgan.networks.resize.resize_tf1_bilinear``,
+  bit-identical), mapped by ``(x - 128) / 128``; features ``2048`` (pool3) and
+  ``logits_unbiased`` (fc without its bias) of the FID Inception weights.
+- IS: logits of ``input1`` permuted by ``RandomState(rng_seed).permutation(N)`` (when
+  ``samples_shuffle``), then split as ``i*N//splits``; mean and population std.
+- FID: mean in float32 and ``np.cov`` (float64) of the float32 features, as torch-fidelity
+  computes its statistics, then ``fastgan.metrics.frechet_distance``.
+- KID: ``RandomState(rng_seed)`` draws a subset of ``input1`` (the generated set) and then one of
+  ``input2``, per subset; unbiased MMD² with the polynomial kernel; mean and population std.
+
 ``input1`` is the generated set (the Inception Score is computed on it), ``input2`` the
-reference. KID subsets and the IS shuffle use torch-fidelity's RandomState(rng_seed) sampling.
-Precision/recall (``prc``) use fastgan's exact k-NN on the same features as FID (torch-fidelity
-uses VGG16 fc2 features there), with k = ``prc_neighborhood``; ``f_score`` is their harmonic mean.
+reference. ``feature_extractor_weights_path`` loads a local weights file (torch-fidelity's or
+pytorch-fid's ``*-2015-12-05-6726825d.pth``, same keys), which works offline; without it the
+published FID Inception weights are used (``fastgan.networks.weights``: cached, or a clear error
+saying where to put the file). Precision/recall (``prc``) use fastgan's exact k-NN on the
+Inception pool3 features (torch-fidelity uses VGG16 fc2 features there) with
+k = ``prc_neighborhood``; ``f_score`` is their harmonic mean.
 """
+import warnings
+
+import numpy as np
 import torch
+from torch import nn
 
-from ..evaluate import Extractor, compute_metrics, load_features
+from ..evaluate import Extractor, load_features
+from ..metrics.fid import frechet_distance
+from ..metrics.inception_score import inception_score
+from ..metrics.kid import kid
+from ..metrics.prdc import prdc
+from ..networks.inception import FIDInceptionV3
+from ..networks.preprocessing import tf_pixel_mapping, to_pixel_float
+from ..networks.resize import resize_tf1_bilinear
 
-__all__ = ["calculate_metrics"]
+__all__ = ["calculate_metrics", "TorchFidelityInceptionV3", "KEY_METRIC_ISC_MEAN", "KEY_METRIC_ISC_STD",
+           "KEY_METRIC_FID", "KEY_METRIC_KID_MEAN", "KEY_METRIC_KID_STD", "KEY_METRIC_PRECISION",
+           "KEY_METRIC_RECALL", "KEY_METRIC_F_SCORE"]
 
+KEY_METRIC_ISC_MEAN = "inception_score_mean"
+KEY_METRIC_ISC_STD = "inception_score_std"
+KEY_METRIC_FID = "frechet_inception_distance"
+KEY_METRIC_KID_MEAN = "kernel_inception_distance_mean"
+KEY_METRIC_KID_STD = "kernel_inception_distance_std"
+KEY_METRIC_PRECISION = "precision"
+KEY_METRIC_RECALL = "recall"
+KEY_METRIC_F_SCORE = "f_score"
+
+# torch-fidelity 0.4's defaults (torch_fidelity/defaults.py).
 _DEFAULTS = dict(
     input1=None, input2=None, cuda=True, batch_size=64, isc=False, fid=False, kid=False, prc=False, ppl=False,
-    feature_extractor=None, feature_layer_isc="logits_unbiased", feature_layer_fid="2048",
-    feature_layer_kid="2048", isc_splits=10, kid_subsets=100, kid_subset_size=1000, kid_degree=3,
-    kid_gamma=None, kid_coef0=1, prc_neighborhood=3, prc_batch_size=10000, verbose=True, cache=True,
-    cache_root=None, rng_seed=2020, samples_shuffle=True, samples_find_deep=False, save_cpu_ram=False,
-    input1_model_z_type="normal", input1_model_z_size=None, input1_model_num_samples=None,
-    input1_cache_name=None, input2_cache_name=None, datasets_root=None, datasets_download=True,
+    feature_extractor=None, feature_layer_isc=None, feature_layer_fid=None, feature_layer_kid=None,
+    feature_layer_prc=None, feature_extractor_weights_path=None, feature_extractor_internal_dtype=None,
+    feature_extractor_compile=False, isc_splits=10, kid_subsets=100, kid_subset_size=1000, kid_kernel="poly",
+    kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None, kid_kernel_poly_coef0=1, kid_kernel_rbf_sigma=10,
+    ppl_epsilon=1e-4, ppl_reduction="mean", ppl_sample_similarity="lpips-vgg16", ppl_sample_similarity_resize=64,
+    ppl_sample_similarity_dtype="uint8", ppl_discard_percentile_lower=1, ppl_discard_percentile_higher=99,
+    ppl_z_interp_mode="lerp", prc_neighborhood=3, prc_batch_size=10000, samples_shuffle=True,
+    samples_find_deep=False, samples_find_ext="png,jpg,jpeg", samples_ext_lossy="jpg,jpeg",
+    samples_resize_and_crop=0, datasets_root=None, datasets_download=True, cache_root=None, cache=True,
+    input1_cache_name=None, input1_model_z_type="normal", input1_model_z_size=None, input1_model_num_classes=0,
+    input1_model_num_samples=None, input2_cache_name=None, input2_model_z_type="normal", input2_model_z_size=None,
+    input2_model_num_classes=0, input2_model_num_samples=None, rng_seed=2020, save_cpu_ram=False, verbose=True,
 )
-# Accepted for compatibility; they change torch-fidelity's bookkeeping, not the numbers.
-_IGNORED = {"prc_batch_size", "save_cpu_ram", "datasets_root", "datasets_download", "input1_cache_name",
-            "input2_cache_name", "samples_find_deep"}
+# Renamed in torch-fidelity 0.4; the old names still work there, with a warning.
+_DEPRECATED = {"kid_degree": "kid_kernel_poly_degree", "kid_gamma": "kid_kernel_poly_gamma",
+               "kid_coef0": "kid_kernel_poly_coef0"}
+_INCEPTION_NAMES = (None, "inception-v3-compat")
+_LAYERS = {"isc": "logits_unbiased", "fid": "2048", "kid": "2048", "prc": "2048"}
 
 
 def calculate_metrics(**kwargs):
     """torch-fidelity's ``calculate_metrics``: a dict of the requested metrics.
 
-    Keyword args (torch-fidelity's names and defaults):
-        input1: the generated set: a folder, images [N,3,H,W] (uint8), a Dataset, or a generator
-            (with ``input1_model_z_size`` and ``input1_model_num_samples``).
-        input2: the reference set (folder, images, Dataset, .npz statistics for FID).
+    Keyword args (torch-fidelity 0.4's names and defaults; the ones that only steer its
+    bookkeeping, such as ``save_cpu_ram`` or ``prc_batch_size``, are accepted and have no effect):
+        input1: the generated set: a folder, uint8 images [N,3,H,W], a Dataset of uint8 [3,H,W]
+            tensors, or a generator module (with ``input1_model_z_size`` and
+            ``input1_model_num_samples``).
+        input2: the reference set (same kinds; a fastgan ``.npz`` of statistics for FID alone).
         isc, fid, kid, prc: which metrics. ppl is not supported here (use
             fastgan.metrics.perceptual_path_length).
         cuda: run on CUDA when available. batch_size: images per pass.
-        isc_splits, kid_subsets, kid_subset_size, kid_degree, kid_gamma, kid_coef0,
-        prc_neighborhood, rng_seed, samples_shuffle (IS shuffle), verbose, cache, cache_root.
-        feature_extractor: None (FID Inception) or, as a fastgan extension, an nn.Module/callable
-            accepted by fastgan.evaluate.
+        feature_extractor: None or "inception-v3-compat" (torch-fidelity's Inception), or, as a
+            fastgan extension, an nn.Module/callable accepted by fastgan.evaluate.
+        feature_extractor_weights_path: a local Inception weights file (offline use).
+        feature_extractor_internal_dtype: "float32" (default) or "float64".
+        isc_splits, samples_shuffle, kid_subsets, kid_subset_size, kid_kernel ("poly"),
+        kid_kernel_poly_degree/gamma/coef0, prc_neighborhood, rng_seed, verbose, cache, cache_root.
     Returns:
-        dict with ``inception_score_mean/std``, ``frechet_inception_distance``,
-        ``kernel_inception_distance_mean/std``, ``precision``, ``recall``, ``f_score`` for the
-        metrics asked.
+        dict with the keys torch-fidelity returns for the metrics asked, values Python floats:
+        ``inception_score_mean/std``, ``frechet_inception_distance``,
+        ``kernel_inception_distance_mean/std``, ``precision``, ``recall``, ``f_score``.
+    Raises:
+        TypeError for unknown arguments; ValueError for unsupported options (named) or missing
+        inputs.
     """
+    kwargs = dict(kwargs)
+    for old, new in _DEPRECATED.items():
+        if old in kwargs:
+            warnings.warn(f"calculate_metrics: {old} is deprecated since torch-fidelity 0.4.0, use {new}",
+                          FutureWarning, stacklevel=2)
+            kwargs.setdefault(new, kwargs.pop(old))
+            kwargs.pop(old, None)
     unknown = set(kwargs) - set(_DEFAULTS)
     if unknown:
         raise TypeError(f"calculate_metrics got unsupported arguments {sorted(unknown)}")
     a = {**_DEFAULTS, **kwargs}
+    _check_options(a)
+    device = "cuda" if a["cuda"] and torch.cuda.is_available() else "cpu"
+    extractor = _extractor(a, device)
+    options = dict(batch_size=a["batch_size"], verbose=a["verbose"], latent_dim=a["input1_model_z_size"],
+                   seed=a["rng_seed"])
+    fake = load_features(a["input1"], "input1", extractor, cache=False, need_logits=a["isc"],
+                         num_samples=a["input1_model_num_samples"], **options)
+    real = None
+    if a["fid"] or a["kid"] or a["prc"]:
+        options["latent_dim"] = a["input2_model_z_size"]
+        real = load_features(a["input2"], "input2", extractor, cache=a["cache"], cache_dir=a["cache_root"],
+                             num_samples=a["input2_model_num_samples"], **options)
+    out = {}
+    if a["isc"]:
+        out.update(_isc(fake, a["isc_splits"], a["samples_shuffle"], a["rng_seed"]))
+    if a["fid"]:
+        mu1, sigma1 = _fid_statistics(fake)
+        mu2, sigma2 = _fid_statistics(real)
+        out[KEY_METRIC_FID] = float(frechet_distance(mu1, sigma1, mu2, sigma2))
+    if a["kid"]:
+        f1, f2 = _features(fake, "KID"), _features(real, "KID")
+        size = a["kid_subset_size"]
+        if min(f1.shape[0], f2.shape[0]) < size:
+            raise ValueError(f"KID subset size {size} is larger than the number of samples (input1: {f1.shape[0]}, "
+                             f"input2: {f2.shape[0]}); pass kid_subset_size=<smaller>")
+        # torch-fidelity draws input1's subset first, then input2's, from one RandomState.
+        mean, std = kid(f1, f2, subsets=a["kid_subsets"], subset_size=size, degree=a["kid_kernel_poly_degree"],
+                        gamma=a["kid_kernel_poly_gamma"], coef0=float(a["kid_kernel_poly_coef0"]),
+                        seed=a["rng_seed"])
+        out[KEY_METRIC_KID_MEAN], out[KEY_METRIC_KID_STD] = mean, std
+    if a["prc"]:
+        scores = prdc(_features(real, "precision/recall"), _features(fake, "precision/recall"),
+                      nearest_k=a["prc_neighborhood"])
+        p, r = float(scores["precision"]), float(scores["recall"])
+        out.update({KEY_METRIC_PRECISION: p, KEY_METRIC_RECALL: r,
+                    KEY_METRIC_F_SCORE: 2 * p * r / (p + r) if p + r > 0 else 0.0})
+    if a["verbose"]:
+        for key, value in out.items():
+            print(f"{key}: {value:.7g}")
+    return out
+
+
+class TorchFidelityInceptionV3(nn.Module):
+    """torch-fidelity's ``inception-v3-compat`` feature extractor on fastgan's FID Inception.
+
+    Args:
+        weights: a weights file (``feature_extractor_weights_path``), a state dict, or
+            "pytorch-fid" (the published FID Inception weights, which torch-fidelity's default
+            file also holds).
+        dtype: torch.float32 (default) or torch.float64 (``feature_extractor_internal_dtype``).
+
+    ``net(images)`` takes uint8 images [N,3,H,W] (or floats in [0,1], taken as pixels x 255) and
+    returns a dict: ``pool3`` [N,2048] and ``logits_unbiased`` / ``logits`` [N,1008], float32,
+    computed as torch-fidelity does (TF1 bilinear resize of the 0..255 pixels to 299x299, then
+    ``(x - 128) / 128``).
+    """
+
+    def __init__(self, weights="pytorch-fid", dtype=torch.float32):
+        super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.inception = FIDInceptionV3(weights=weights, resize=None).to(dtype)
+
+    def forward(self, images):
+        param = self.inception.fc.weight
+        x = to_pixel_float(images, "images", device=param.device, dtype=param.dtype)
+        x = tf_pixel_mapping(resize_tf1_bilinear(x, 299))
+        pool3 = self.inception.pool3(x)
+        logits_unbiased = pool3.mm(param.t())
+        logits = logits_unbiased + self.inception.fc.bias.unsqueeze(0)
+        return {"pool3": pool3.float(), "logits_unbiased": logits_unbiased.float(), "logits": logits.float()}
+
+
+def _check_options(a):
     if a["ppl"]:
         raise ValueError("ppl=True is not supported by this shim; use fastgan.metrics.perceptual_path_length")
     if not (a["isc"] or a["fid"] or a["kid"] or a["prc"]):
         raise ValueError("no metric requested: pass isc=True, fid=True, kid=True or prc=True")
     if a["input1"] is None:
         raise ValueError("input1 (the generated set) is required")
-    two_sided = a["fid"] or a["kid"] or a["prc"]
-    if two_sided and a["input2"] is None:
+    if (a["fid"] or a["kid"] or a["prc"]) and a["input2"] is None:
         raise ValueError("fid, kid and prc need input2 (the reference set)")
-    for key, default in (("feature_layer_isc", "logits_unbiased"), ("feature_layer_fid", "2048"),
-                         ("feature_layer_kid", "2048")):
-        if a[key] != default:
-            raise ValueError(f"{key}={a[key]!r} is not supported; only {default!r}")
-    if a["kid_degree"] != 3 or a["kid_gamma"] is not None or a["kid_coef0"] != 1:
-        raise ValueError("only KID's default kernel (degree 3, gamma None, coef0 1) is supported")
-    device = "cuda" if a["cuda"] and torch.cuda.is_available() else "cpu"
-    spec = a["feature_extractor"] if a["feature_extractor"] is not None else "inception"
-    extractor = Extractor(spec, device=device if spec == "inception" else None)
-    options = dict(batch_size=a["batch_size"], verbose=a["verbose"], latent_dim=a["input1_model_z_size"],
-                   seed=a["rng_seed"])
-    if a["input1_model_z_type"] != "normal":
-        raise ValueError("only input1_model_z_type='normal' is supported")
-    fake = load_features(a["input1"], "input1", extractor, cache=False, need_logits=a["isc"],
-                         num_samples=a["input1_model_num_samples"], **options)
-    real = None
-    if two_sided:
-        real = load_features(a["input2"], "input2", extractor, cache=a["cache"], cache_dir=a["cache_root"],
-                             **options)
-    wanted = {name for name, flag in (("is", a["isc"]), ("fid", a["fid"]), ("kid", a["kid"]), ("prdc", a["prc"]))
-              if flag}
-    out = compute_metrics(real, fake, wanted, kid_subsets=a["kid_subsets"], kid_subset_size=a["kid_subset_size"],
-                          is_splits=a["isc_splits"], is_shuffle_seed=a["rng_seed"] if a["samples_shuffle"] else None,
-                          prdc_k=a["prc_neighborhood"], verbose=False, kid_seed=a["rng_seed"])
-    if a["prc"]:
-        p, r = out.pop("precision"), out.pop("recall")
-        out.pop("density"), out.pop("coverage")
-        out.update(precision=p, recall=r, f_score=2 * p * r / (p + r) if p + r > 0 else 0.0)
-    return out
+    for metric, layer in _LAYERS.items():
+        value = a[f"feature_layer_{metric}"]
+        if value is not None and value != layer:
+            raise ValueError(f"feature_layer_{metric}={value!r} is not supported; only {layer!r}")
+    if a["kid_kernel"] != "poly":
+        raise ValueError(f"kid_kernel={a['kid_kernel']!r} is not supported; only 'poly'")
+    for key in ("input1_model_z_type", "input2_model_z_type"):
+        if a[key] != "normal":
+            raise ValueError(f"{key}={a[key]!r} is not supported; only 'normal'")
+    for key in ("input1_model_num_classes", "input2_model_num_classes"):
+        if a[key]:
+            raise ValueError(f"{key}={a[key]!r}: conditional generators are not supported by this shim")
+    if a["samples_resize_and_crop"]:
+        raise ValueError("samples_resize_and_crop is not supported; resize the images before evaluating")
+    if a["feature_extractor_internal_dtype"] not in (None, "float32", "float64"):
+        raise ValueError(f"feature_extractor_internal_dtype must be 'float32' or 'float64', "
+                         f"got {a['feature_extractor_internal_dtype']!r}")
+    if a["feature_extractor"] not in _INCEPTION_NAMES and isinstance(a["feature_extractor"], str):
+        raise ValueError(f"feature_extractor={a['feature_extractor']!r} is not supported; use None or "
+                         f"'inception-v3-compat' (or pass an nn.Module)")
+
+
+def _extractor(a, device):
+    spec = a["feature_extractor"]
+    if spec in _INCEPTION_NAMES:
+        weights = a["feature_extractor_weights_path"] or "pytorch-fid"
+        dtype = torch.float64 if a["feature_extractor_internal_dtype"] == "float64" else torch.float32
+        return Extractor(TorchFidelityInceptionV3(weights=weights, dtype=dtype), device=device)
+    if a["feature_extractor_weights_path"] is not None:
+        raise ValueError("feature_extractor_weights_path applies to the default Inception, not to a custom "
+                         "feature_extractor module")
+    return Extractor(spec)
+
+
+def _features(feature_set, metric):
+    if feature_set.features is None:
+        raise ValueError(f"{metric} needs the features of {feature_set.name}, but it was given as statistics only")
+    return feature_set.features
+
+
+def _isc(feature_set, splits, shuffle, seed):
+    logits = feature_set.logits
+    if logits is None:
+        raise ValueError("isc needs classifier logits of input1; give images (the feature extractor must return "
+                         "'logits_unbiased' or 'logits')")
+    if shuffle:
+        order = np.random.RandomState(seed).permutation(logits.shape[0])
+        logits = logits[torch.from_numpy(order)]
+    mean, std = inception_score(logits, splits=splits)
+    return {KEY_METRIC_ISC_MEAN: mean, KEY_METRIC_ISC_STD: std}
+
+
+def _fid_statistics(feature_set):
+    """(mu, sigma) as torch-fidelity computes them: np.mean of float32 features (a float32 mean)
+    and np.cov (float64); statistics files are used as they are."""
+    if feature_set.features is None:
+        stats = feature_set.fid_stats()
+        return stats.mean, stats.cov
+    features = feature_set.features.cpu().numpy()
+    return np.mean(features, axis=0), np.cov(features, rowvar=False)

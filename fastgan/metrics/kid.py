@@ -21,7 +21,9 @@ def kid(real, fake, subsets=100, subset_size=1000, degree=3, gamma=None, coef0=1
 
     Each subset draws `subset_size` rows of `real`, then `subset_size` rows of
     `fake`, without replacement, from numpy.random.RandomState(seed) (the sampling
-    of torch-fidelity, whose defaults these are). `std` is the population standard
+    of torch-fidelity, whose defaults these are; torch-fidelity draws its first input,
+    the generated set, first: pass that set as `real` to reproduce its subsets; MMD² is
+    symmetric in the two sets). `std` is the population standard
     deviation over subsets (ddof=0, like torch-fidelity; torchmetrics uses ddof=1).
 
     Args:
@@ -29,7 +31,9 @@ def kid(real, fake, subsets=100, subset_size=1000, degree=3, gamma=None, coef0=1
         subsets: number of subsets (>= 1).
         subset_size: rows per subset (>= 2, at most min(N1, N2)).
         degree, gamma, coef0: polynomial kernel (γ x·y + c0)^degree; gamma None = 1/D.
-        seed: seed of the subset sampling.
+        seed: seed of the subset sampling, or a numpy.random.RandomState to draw from
+            (advanced in place; e.g. ``np.random.mtrand._rand``, NumPy's global state, which
+            clean-fid samples from).
 
     Returns:
         (mean, std) as floats.
@@ -50,7 +54,7 @@ def kid(real, fake, subsets=100, subset_size=1000, degree=3, gamma=None, coef0=1
                 f"pass subset_size <= {min(x.shape[0], y.shape[0])} or use more samples"
             )
     gamma = _kernel_gamma(gamma, degree, coef0, x.shape[1])
-    rng = np.random.RandomState(seed)
+    rng = seed if isinstance(seed, np.random.RandomState) else np.random.RandomState(seed)
     values = []
     for _ in range(subsets):
         rows_real = torch.from_numpy(rng.choice(x.shape[0], subset_size, replace=False)).to(x.device)

@@ -1,9 +1,16 @@
-"""Image checks and resizing shared by the feature networks."""
+"""Image checks, pixel mappings and resizing shared by the feature networks.
+
+Each anchor maps pixels to the Inception input range in its own way, and the difference is
+visible in the features (~3e-3 relative): pytorch-fid (and fastgan's FIDInceptionV3 by default)
+uses ``2 * (x / 255) - 1``; torch-fidelity, torchmetrics and clean-fid use the TF graph's
+``(x - 128) / 128`` on 0..255 pixels. ``to_pixel_float`` and ``tf_pixel_mapping`` give the
+latter; the resizers of each anchor live in ``fastgan.networks.resize``.
+"""
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["as_image_batch", "to_unit_float", "resize_images"]
+__all__ = ["as_image_batch", "to_unit_float", "to_pixel_float", "tf_pixel_mapping", "resize_images"]
 
 # Float images may overshoot [0,1] by rounding (e.g. after a resize); more than this is a
 # different value range (0..255 floats, or [-1,1]) and would give silently wrong features.
@@ -49,6 +56,28 @@ def to_unit_float(images, name, device=None, dtype=torch.float32):
                 f"float {name} must lie in [0,1], got values in [{lo:.4g}, {hi:.4g}]; "
                 f"pass uint8 images, or divide 0..255 floats by 255 (or map [-1,1] with (x + 1) / 2)")
     return x
+
+
+def to_pixel_float(images, name, device=None, dtype=torch.float32):
+    """uint8 images (0..255) or float images in [0,1] -> float [N,3,H,W] in 0..255.
+
+    uint8 pixels are converted exactly (as torch-fidelity and clean-fid cast them); floats in
+    [0,1] are multiplied by 255 (range checked as in ``to_unit_float``).
+    """
+    images = as_image_batch(images, name)
+    if images.dtype == torch.uint8:
+        return images.to(device=device).to(dtype)
+    return to_unit_float(images, name, device=device, dtype=dtype) * 255
+
+
+def tf_pixel_mapping(x):
+    """0..255 float pixels -> the TF Inception graph's input, ``(x - 128) / 128``.
+
+    The mapping of torch-fidelity, torchmetrics and clean-fid (``x / 127.5 - 1`` is pytorch-fid's;
+    the two differ by up to 1/128 and change the features by ~3e-3 relative). The subtraction
+    and the division are two roundings, in this order, as those anchors compute them.
+    """
+    return (x - 128) / 128
 
 
 def resize_images(x, size, method):

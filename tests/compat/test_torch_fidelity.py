@@ -10,8 +10,9 @@ from tiny_inception import make_images, write_folder
 
 
 def test_keys_and_input1_is_the_generated_set(tmp_path, tiny_net):
-    real_dir = write_folder(tmp_path / "real", make_images(0, 10, 32))
-    fake_dir = write_folder(tmp_path / "fake", make_images(1, 10, 32, shift=40))
+    real_imgs, fake_imgs = make_images(0, 10, 32), make_images(1, 10, 32, shift=40)
+    real_dir = write_folder(tmp_path / "real", real_imgs)
+    fake_dir = write_folder(tmp_path / "fake", fake_imgs)
     out = calculate_metrics(input1=str(fake_dir), input2=str(real_dir), isc=True, fid=True, kid=True, prc=True,
                             feature_extractor=tiny_net, isc_splits=2, kid_subset_size=5, kid_subsets=7,
                             verbose=False, cache=False, cuda=False)
@@ -20,8 +21,17 @@ def test_keys_and_input1_is_the_generated_set(tmp_path, tiny_net):
                         "f_score"}
     want = fastgan.evaluate(real_dir, fake_dir, feature_extractor=tiny_net, is_splits=2, kid_subset_size=5,
                             kid_subsets=7, prdc_k=3, cache=False, verbose=False)
-    for key in set(out) - {"f_score"}:
+    for key in {"inception_score_mean", "inception_score_std", "precision", "recall"}:
         assert out[key] == want[key], key
+    # torch-fidelity's FID statistics take a float32 mean of the features (evaluate: float64).
+    assert out["frechet_inception_distance"] == pytest.approx(want["frechet_inception_distance"], rel=1e-5)
+    # KID: torch-fidelity draws input1's (the generated set's) subset first; evaluate draws the
+    # real set's first. (This test used to require evaluate's order, which is not torch-fidelity's.)
+    with torch.no_grad():  # PNG is lossless: the folders hold exactly these images
+        fake_feats, real_feats = tiny_net(fake_imgs)["pool3"], tiny_net(real_imgs)["pool3"]
+    mean, std = fastgan.metrics.kid(fake_feats, real_feats, subsets=7, subset_size=5, seed=2020)
+    assert out["kernel_inception_distance_mean"] == pytest.approx(mean, rel=1e-12)
+    assert out["kernel_inception_distance_std"] == pytest.approx(std, rel=1e-12)
     p, r = out["precision"], out["recall"]
     assert out["f_score"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
 
