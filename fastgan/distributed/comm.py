@@ -103,8 +103,9 @@ def _shift(packet, rank, size, group):
 
 
 def _exchange(outgoing, incoming, dst, src, group):
-    ops = [dist.P2POp(dist.isend, t, dst, group) for t in outgoing if t.numel()]
-    ops += [dist.P2POp(dist.irecv, t, src, group) for t in incoming if t.numel()]
+    # One tag per tensor: a backend may match messages of one peer out of order otherwise.
+    ops = [dist.P2POp(dist.isend, t, dst, group, tag=i) for i, t in enumerate(outgoing) if t.numel()]
+    ops += [dist.P2POp(dist.irecv, t, src, group, tag=i) for i, t in enumerate(incoming) if t.numel()]
     if ops:
         for request in dist.batch_isend_irecv(ops):
             request.wait()
