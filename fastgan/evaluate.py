@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from ._cache import default_cache_dir
+from ._modes import eval_mode
 from .metrics.fid import frechet_distance
 from .metrics.inception_score import inception_score
 from .metrics.kid import kid
@@ -516,9 +517,14 @@ def _generated(generator, name, batch_size, num_samples, latent_dim, seed, image
     device = generator_device(generator)
     lo, hi = image_range
     start, stop = rows if rows is not None else (0, num_samples)
-    position = 0
     # Every process draws the same latents (cheap) and runs the generator on its rows only,
-    # so the samples are those of a single-process run.
+    # so the samples are those of a single-process run. The generator runs in eval mode.
+    with eval_mode(generator):
+        yield from _generated_batches(generator, name, batch_size, num_samples, dim, seed, lo, hi, start, stop, device)
+
+
+def _generated_batches(generator, name, batch_size, num_samples, dim, seed, lo, hi, start, stop, device):
+    position = 0
     for z in latent_batches(num_samples, dim, batch_size, seed):
         first, position = position, position + z.shape[0]
         z = z[max(start - first, 0):max(min(stop - first, z.shape[0]), 0)]
@@ -526,9 +532,11 @@ def _generated(generator, name, batch_size, num_samples, latent_dim, seed, image
             continue
         with torch.no_grad():
             images = generator(z.to(device))
-        if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
+        if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] not in (1, 3):
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"{name} generator must return images [B,3,H,W], got {got}")
+            raise ValueError(f"{name} generator must return images [B,3,H,W] (or [B,1,H,W]), got {got}")
+        if images.shape[1] == 1:
+            images = images.expand(-1, 3, -1, -1)  # grey samples: the feature networks take RGB
         if images.dtype != torch.uint8:
             # Quantised like a saved PNG, so a generator and a folder of its samples score the same.
             images = ((images.float() - lo) / (hi - lo)).clamp(0, 1).mul(255).round().to(torch.uint8)

@@ -285,3 +285,29 @@ def test_seeded_inception_through_a_folder_matches_pytorch_fid_reference(seeded_
     assert out["frechet_inception_distance"] == pytest.approx(fid_from_features(pool3[:2], pool3[2:]), rel=1e-4)
     unbiased = ref["inception_logits_64"][2:] - seeded_inception.fc.bias
     assert out["inception_score_mean"] == pytest.approx(inception_score(unbiased, splits=1)[0], rel=1e-4)
+
+
+def test_a_generator_is_sampled_in_eval_mode_and_may_be_grey():
+    """Batch norm in train mode would make samples depend on the batch; grey outputs are repeated to RGB."""
+    class Grey(torch.nn.Module):
+        latent_dim = 4
+
+        def __init__(self):
+            super().__init__()
+            self.lin, self.norm, self.modes = torch.nn.Linear(4, 64), torch.nn.BatchNorm1d(64), []
+
+        def forward(self, z):
+            self.modes.append(self.training)
+            return torch.tanh(self.norm(self.lin(z))).view(-1, 1, 8, 8)
+
+    gen = Grey().train()
+    seen = []
+
+    def extractor(images):
+        seen.append(images)
+        return images.float().flatten(1)[:, :6]
+
+    fastgan.evaluate(torch.randint(0, 255, (10, 3, 8, 8), dtype=torch.uint8), gen, metrics="fid",
+                     feature_extractor=extractor, num_samples=10, batch_size=5, verbose=False)
+    assert gen.modes == [False, False] and gen.training
+    assert all(batch.shape[1] == 3 for batch in seen)

@@ -7,11 +7,23 @@ For latent pairs (z0, z1) and t ~ U(0, 1):
 with d = LPIPS-VGG, path = slerp of z (``space="z"``) or lerp of w = mapping(z)
 (``space="w"``). Samples outside the [1%, 99%] percentiles are discarded before the
 mean, as in the StyleGAN code (percentiles taken with "lower" / "higher" rounding).
+
+As StyleGAN measures it: the generator (and mapping) run in eval mode, and the two
+images of a pair see the same random noise inputs (each half of a batch is generated
+from the same torch RNG state). The z-space slerp interpolates directions on the sphere
+and keeps the interpolated norm, so a generator fed raw z (|z| ~ sqrt(D)) is measured
+inside its training distribution; a generator that normalises z itself may declare
+``normalizes_z = True`` to receive unit-norm latents, as StyleGAN's code feeds them.
+Per-layer latents w [B, num_ws, D] are interpolated with one t per sample; one-channel
+images are repeated to three channels for LPIPS.
 """
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+
+from .._modes import eval_mode
 
 __all__ = ["perceptual_path_length", "slerp"]
 
@@ -77,23 +89,30 @@ def perceptual_path_length(generator, num_samples=10000, epsilon=1e-4, space="z"
         raise ValueError("PPL is defined with LPIPS-VGG; pass an fastgan.networks.LPIPS('vgg')")
     rng = torch.Generator().manual_seed(seed)
     lo, hi = image_range
+    keep_norm = not getattr(generator, "normalizes_z", False)
     distances = []
-    with tqdm(total=num_samples, desc="ppl", unit="pair", disable=not verbose) as bar:
+    with tqdm(total=num_samples, desc="ppl", unit="pair", disable=not verbose) as bar, \
+            eval_mode(generator, mapping, synthesis):
         for start in range(0, num_samples, batch_size):
             n = min(batch_size, num_samples - start)
             z = torch.randn(2 * n, dim, generator=rng).to(device)
-            t = torch.rand(n, 1, generator=rng).to(device)
+            t = torch.rand(n, generator=rng).to(device)
+            noise_seed = int(torch.randint(0, 2**62, (1,), generator=rng))
             with torch.no_grad():
                 if space == "w":
                     w = mapping(z)
                     a, b = w[:n], w[n:]
                 else:
                     a, b = z[:n], z[n:]
-                mix = slerp if interpolation == "slerp" else _lerp
-                ends = torch.cat([mix(a, b, t), mix(a, b, t + epsilon)])
-                images = synthesis(ends)
-                images = _prepare(images, lo, hi, crop, resize)
-                d = lpips_model(images[:n], images[n:])
+                if interpolation == "slerp":
+                    def mix(s):
+                        return slerp(a, b, s, keep_norm=keep_norm and space == "z")
+                else:
+                    def mix(s):
+                        return _lerp(a, b, s)
+                first = _same_noise(synthesis, mix(t), noise_seed, device)
+                second = _same_noise(synthesis, mix(t + epsilon), noise_seed, device)
+                d = lpips_model(_prepare(first, lo, hi, crop, resize), _prepare(second, lo, hi, crop, resize))
             distances.append(d.double().cpu() / epsilon**2)
             bar.update(n)
     distances = torch.cat(distances).numpy()
@@ -105,26 +124,47 @@ def perceptual_path_length(generator, num_samples=10000, epsilon=1e-4, space="z"
     return float(kept.mean()), float(kept.std()), distances
 
 
-def slerp(a, b, t):
-    """Spherical interpolation between the directions of a and b [B, D] at t [B, 1]; unit-norm output
-    (StyleGAN normalises both ends first)."""
+def slerp(a, b, t, keep_norm=False):
+    """Spherical interpolation between the directions of a and b [B, ..., D] at t [B] (or [B, 1]).
+
+    Both ends are normalised first (as StyleGAN does); with keep_norm the result is scaled
+    back to the linearly interpolated norm (1 - t)|a| + t|b|, else it has unit norm.
+    """
+    t = _per_sample(t, a)
+    norm_a, norm_b = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)
     a = F.normalize(a, dim=-1)
     b = F.normalize(b, dim=-1)
     cos = (a * b).sum(-1, keepdim=True).clamp(-1, 1)
     angle = t * torch.acos(cos)
     ortho = F.normalize(b - cos * a, dim=-1)
-    return F.normalize(a * torch.cos(angle) + ortho * torch.sin(angle), dim=-1)
+    out = F.normalize(a * torch.cos(angle) + ortho * torch.sin(angle), dim=-1)
+    return out * (norm_a + (norm_b - norm_a) * t) if keep_norm else out
 
 
 def _lerp(a, b, t):
-    return a + (b - a) * t
+    return a + (b - a) * _per_sample(t, a)
+
+
+def _per_sample(t, like):
+    """t [B] or [B, 1] as [B, 1, ..., 1] broadcasting over every other dimension of `like`."""
+    return t.reshape((like.shape[0],) + (1,) * (like.dim() - 1))
+
+
+def _same_noise(synthesis, latents, seed, device):
+    """synthesis(latents) with torch's RNG seeded by `seed`, so both ends of a pair draw the same noise."""
+    devices = [device] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        return synthesis(latents)
 
 
 def _prepare(images, lo, hi, crop, resize):
     """Generator output -> LPIPS input in [-1, 1], cropped and resized."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] not in (1, 3):
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"the generator must return images [B,3,H,W], got {got}")
+        raise ValueError(f"the generator must return images [B,3,H,W] (or [B,1,H,W]), got {got}")
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)  # grey images: LPIPS-VGG takes RGB
     x = (images.float() - lo) / (hi - lo) * 2 - 1
     if crop is not None:
         top, left, height, width = crop
