@@ -123,11 +123,15 @@ def resize_torch_bilinear(x, size):
 
 
 def pil_bicubic_taps(in_size, out_size):
-    """PIL's bicubic tap table for one axis: (first input index [out], weights [out, K]) float64.
+    """PIL's bicubic tap table for one axis.
 
-    Output pixel i is ``sum_k weights[i, k] * input[first[i] + k]`` over the taps PIL uses, in
-    that order; unused taps have weight 0 and repeat the last valid index (PIL stops early
-    instead; adding 0 * pixel leaves a float64 sum unchanged).
+    Args:
+        in_size, out_size: input and output length (>= 1).
+    Returns:
+        (first [out] long, count [out] long, weights [out, K] float64): output pixel i is
+        ``sum_{k < count[i]} weights[i, k] * input[first[i] + k]``, summed in that order; PIL's
+        bounds, filter (a = -0.5, support widened by the scale when shrinking) and normalisation
+        by the weights' sum. Weights past count[i] are 0.
     """
     if in_size < 1 or out_size < 1:
         raise ValueError(f"sizes must be >= 1, got in_size={in_size}, out_size={out_size}")
