@@ -25,7 +25,10 @@ $(STAMP): pyproject.toml setup.py
 	$(PIP) install --no-build-isolation -e ".[test]"
 	# The anchors the drop-in tests compare with, without their dependencies (which
 	# would pull a CUDA torch or torchvision); tests skip what cannot be imported.
-	$(PIP) install --no-deps "torchmetrics==1.9.0" "lightning-utilities==0.15.3" "torch-fidelity==0.4.0" "clean-fid==0.1.35"
+	# torch-fidelity and clean-fid go to a folder off sys.path: their package __init__
+	# imports torchvision, and torchmetrics imports torch-fidelity whenever it can find it.
+	$(PIP) install --no-deps "torchmetrics==1.9.0" "lightning-utilities==0.15.3"
+	$(PIP) install --no-deps --upgrade --target $(VENV)/anchors "torch-fidelity==0.4.0" "clean-fid==0.1.35"
 	touch $(STAMP)
 
 # Later C++/CUDA edits rebuild in place, incrementally (ninja keeps build/).

@@ -35,15 +35,18 @@ from .metrics.stats import FeatureStats
 
 __all__ = ["evaluate", "extract_features", "default_cache_dir", "METRICS"]
 
-METRICS = ("fid", "kid", "is", "prdc")
+METRICS = ("fid", "kid", "is", "prdc", "ppl")
+DEFAULT_METRICS = ("fid", "kid", "is", "prdc")
+# Metrics computed from the feature pass (PPL samples the generator itself).
+_FEATURE_METRICS = {"fid", "kid", "is", "prdc"}
 # Bumped whenever the meaning of cached files changes (decoding, stored arrays).
 _CACHE_FORMAT = "fastgan-features-v1"
 
 
-def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_size=50, device=None, cache=True,
+def evaluate(real, fake, metrics=DEFAULT_METRICS, feature_extractor="inception", batch_size=50, device=None, cache=True,
              num_samples=None, *, cache_dir=None, verbose=True, kid_subsets=100, kid_subset_size=1000,
              is_splits=10, is_shuffle_seed=2020, prdc_k=5, latent_dim=None, seed=0, image_range=(-1.0, 1.0), on_error="raise",
-             num_workers=0):
+             num_workers=0, ppl_samples=10000, ppl_options=None):
     """Every requested metric between a real and a generated set, from one feature pass per set.
 
     Args:
@@ -59,8 +62,9 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
         Under torch.distributed (e.g. ``torchrun --nproc_per_node N``) every process reads a
         disjoint shard of each input and all return the whole sets' numbers, plus
         "world_size" and "samples_per_rank" (the real-side cache is not used then).
-        metrics: any of "fid", "kid", "is", "prdc" (a tuple or a comma-separated string).
-            IS is computed on `fake` only, like torch-fidelity.
+        metrics: any of "fid", "kid", "is", "prdc", "ppl" (a tuple or a comma-separated string).
+            IS is computed on `fake` only, like torch-fidelity; PPL needs `fake` to be a
+            generator (perceptual path length in z, LPIPS-VGG, torch-fidelity's keys).
         feature_extractor: "inception" (the FID Inception-v3 with pytorch-fid's published
             weights), or an nn.Module / callable mapping an image batch (uint8 [B,3,H,W]) to
             features [B, D] or to a dict with "pool3" (features) and "logits_unbiased" or
@@ -83,6 +87,9 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
         image_range: value range of float generator outputs (default [-1, 1], tanh).
         on_error: "raise" (default) or "skip" unreadable image files.
         num_workers: DataLoader workers reading image folders.
+        ppl_samples: latent pairs of PPL.
+        ppl_options: more keyword arguments of fastgan.metrics.perceptual_path_length
+            (epsilon, space, resize, lpips_model, ...).
 
     Returns:
         dict of floats with the keys listed in the module docstring, for the metrics asked.
@@ -102,16 +109,28 @@ def evaluate(real, fake, metrics=METRICS, feature_extractor="inception", batch_s
                    latent_dim=latent_dim, seed=seed, image_range=image_range, on_error=on_error,
                    num_workers=num_workers, shard=shard)
     need_logits = "is" in wanted
+    if "ppl" in wanted and (not callable(fake) or isinstance(fake, (Dataset, torch.Tensor, np.ndarray))):
+        raise ValueError("PPL samples a generator: give fake as a generator (a callable / nn.Module of latents)")
+    feature_metrics = wanted & _FEATURE_METRICS
     # Cheap checks of both inputs first, so an empty fake folder fails before the real set is extracted.
     for source, name in ((real, "real"), (fake, "fake")):
-        if name == "fake" or wanted - {"is"}:
+        if (name == "fake" and feature_metrics) or feature_metrics - {"is"}:
             _precheck(source, name)
     real_set = load_features(real, "real", extractor, cache=cache and shard is None, cache_dir=cache_dir,
-                             need_logits=False, **options) if wanted - {"is"} else None
-    fake_set = load_features(fake, "fake", extractor, cache=False, need_logits=need_logits, **options)
+                             need_logits=False, **options) if feature_metrics - {"is"} else None
+    fake_set = load_features(fake, "fake", extractor, cache=False, need_logits=need_logits,
+                             **options) if feature_metrics else None
     compute = compute_metrics if shard is None else compute_metrics_sharded
-    out = compute(real_set, fake_set, wanted, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
+    out = compute(real_set, fake_set, feature_metrics, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
                   is_splits=is_splits, is_shuffle_seed=is_shuffle_seed, prdc_k=prdc_k, verbose=verbose)
+    if "ppl" in wanted:
+        from .metrics.ppl import perceptual_path_length
+
+        mean, std, _ = perceptual_path_length(fake, num_samples=ppl_samples, latent_dim=latent_dim, seed=seed,
+                                              image_range=image_range, batch_size=batch_size,
+                                              verbose=verbose and rank == 0, **(ppl_options or {}))
+        out["perceptual_path_length_mean"] = mean
+        out["perceptual_path_length_std"] = std
     if shard is not None:
         out["world_size"] = world_size
         out["samples_per_rank"] = {name: distributed.comm.all_gather_counts(

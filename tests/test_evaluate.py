@@ -311,3 +311,30 @@ def test_a_generator_is_sampled_in_eval_mode_and_may_be_grey():
                      feature_extractor=extractor, num_samples=10, batch_size=5, verbose=False)
     assert gen.modes == [False, False] and gen.training
     assert all(batch.shape[1] == 3 for batch in seen)
+
+
+def test_ppl_is_reachable_from_evaluate():
+    from fastgan.networks import LPIPS
+
+    class Gen(torch.nn.Module):
+        latent_dim = 5
+
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(5, 3 * 16 * 16)
+            load_seeded(self)
+
+        def forward(self, z):
+            return torch.tanh(self.lin(z)).view(-1, 3, 16, 16)
+
+    lpips_vgg = load_seeded(LPIPS("vgg", pretrained=False))
+    gen = Gen()
+    options = dict(epsilon=1e-2, resize=16, lpips_model=lpips_vgg)
+    out = fastgan.evaluate(None, gen, metrics="ppl", ppl_samples=6, batch_size=3, verbose=False, ppl_options=options)
+    from fastgan.metrics import perceptual_path_length
+
+    want = perceptual_path_length(gen, num_samples=6, batch_size=3, **options)
+    assert set(out) == {"perceptual_path_length_mean", "perceptual_path_length_std"}
+    assert out["perceptual_path_length_mean"] == pytest.approx(want[0])
+    with pytest.raises(ValueError, match="generator"):
+        fastgan.evaluate(None, torch.zeros(4, 3, 8, 8, dtype=torch.uint8), metrics="ppl", verbose=False)

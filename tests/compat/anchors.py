@@ -8,16 +8,25 @@ small stand-ins; each is named where it is made. Everything is undone when the c
 """
 import contextlib
 import importlib
+import os
 import importlib.util
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 
+# make install puts the anchors here, off sys.path (see the Makefile); a venv that has them
+# in site-packages works too.
+ANCHORS_DIR = Path(os.environ.get("FASTGAN_ANCHORS_DIR", Path(__file__).resolve().parents[2] / ".venv" / "anchors"))
+
+
 def _installed_folder(name):
+    if (ANCHORS_DIR / name / "__init__.py").is_file():
+        return str(ANCHORS_DIR / name)
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         return None
