@@ -15,8 +15,14 @@ from torch import nn
 
 try:  # an optional dependency: the shims work without it
     from torchmetrics import Metric as _TorchmetricsMetric
-except ImportError:  # pragma: no cover - exercised where torchmetrics is absent
+except ImportError as exc:  # pragma: no cover - exercised where torchmetrics is absent
     _TorchmetricsMetric = None
+    if getattr(exc, "name", None) != "torchmetrics":
+        # Installed but broken (e.g. it found torch-fidelity, whose torchvision is missing): say so.
+        import warnings
+
+        warnings.warn(f"fastgan.compat.torchmetrics: torchmetrics is installed but failed to import ({exc}); "
+                      "the metrics fall back to plain nn.Module classes", RuntimeWarning, stacklevel=2)
 
 HAVE_TORCHMETRICS = _TorchmetricsMetric is not None
 
