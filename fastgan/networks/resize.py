@@ -31,6 +31,8 @@ __all__ = ["resize_tf1_bilinear", "resize_tf1_bilinear_grid", "resize_pil_bicubi
 # PIL's bicubic filter: Keys' cubic convolution with a = -0.5, support 2 input pixels.
 _BICUBIC_A = -0.5
 _BICUBIC_SUPPORT = 2.0
+# Float64 working memory of one PIL pass (two buffers) per chunk of images.
+_CHUNK_BYTES = 256 * 2**20
 
 
 def resize_tf1_bilinear(x, size):
@@ -176,17 +178,27 @@ def _bicubic(t):
 def _pil_pass(x, dim, out_size):
     """One PIL bicubic pass along `dim` (2: rows, 3: columns) of float32 x; float32 result."""
     first, count, weights = pil_bicubic_taps(x.shape[dim], out_size)
-    first, count, weights = first.to(x.device), count.to(x.device), weights.to(x.device)
-    shape = [1, 1, 1, 1]
-    shape[dim] = out_size
-    acc = None
-    # One gather and multiply-add per tap: memory stays O(output), and the float64 sum runs
-    # over the taps in PIL's order (k = 0, 1, ...), starting from the first product.
-    for k in range(weights.shape[1]):
-        index = first + torch.minimum(torch.full_like(count, k), count - 1)
-        term = x.index_select(dim, index).double() * weights[:, k].view(shape)
-        acc = term if acc is None else acc.add_(term)
-    return acc.to(torch.float32)
+    taps = weights.shape[1]
+    # index[i, k]: the k-th input of output i (the last valid one repeated past count[i], with
+    # weight 0: adding 0 * pixel leaves the float64 sum unchanged).
+    index = first[:, None] + torch.minimum(torch.arange(taps)[None, :], count[:, None] - 1)
+    index, weights = index.to(x.device), weights.to(x.device)
+    # Gather whole rows: for the horizontal pass work on the transposed image, so every tap is
+    # one index_select of contiguous rows (gathering single columns is several times slower).
+    src = x.transpose(2, 3) if dim == 3 else x
+    n, c, _, w = src.shape
+    out = torch.empty(n, c, out_size, w, dtype=torch.float32, device=x.device)
+    # Chunks of images keep the float64 buffers near _CHUNK_BYTES whatever the batch size.
+    step = max(1, _CHUNK_BYTES // max(1, 2 * 8 * c * out_size * w))
+    for lo in range(0, n, step):
+        block = src[lo:lo + step].double().contiguous()
+        acc = torch.zeros(block.shape[0], c, out_size, w, dtype=torch.float64, device=x.device)
+        buf = torch.empty_like(acc)
+        for k in range(taps):  # taps in PIL's order: a float64 sum term by term, as PIL adds them
+            torch.index_select(block, 2, index[:, k], out=buf)
+            acc.addcmul_(buf, weights[:, k].view(1, 1, out_size, 1))
+        out[lo:lo + step] = acc
+    return out.transpose(2, 3).contiguous() if dim == 3 else out
 
 
 def _tf1_axis(in_size, out_size, x):
