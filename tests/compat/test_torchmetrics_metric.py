@@ -184,3 +184,15 @@ def test_fallback_forward_returns_the_batch_value_and_accumulates():
     assert float(metric.compute()) == 0.0 and metric.seen == []
     with pytest.raises(ValueError, match="Unexpected keyword"):
         Total(bogus=True)
+
+
+def test_default_network_preprocesses_like_torch_fidelity(seeded_inception_state):
+    """torchmetrics' default extractor is torch-fidelity's: TF1 resize and (x - 128) / 128."""
+    from fastgan.compat.torch_fidelity import TorchFidelityInceptionV3
+
+    metric = tm.FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=seeded_inception_state)
+    assert isinstance(metric.inception, TorchFidelityInceptionV3)
+    images = make_images(0, 2, 32)
+    want = TorchFidelityInceptionV3(weights=seeded_inception_state)(images)["pool3"].double()
+    metric.update(images, real=True)
+    assert torch.allclose(metric.real_features_sum, want.sum(0), rtol=1e-6, atol=1e-9)

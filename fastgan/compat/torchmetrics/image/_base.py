@@ -8,10 +8,10 @@ interface on nn.Module, ``..metric.FallbackMetric``), with torchmetrics' state n
 float64 sums (count, sum, sum of outer products) reduced by "sum"; KID and IS keep feature
 lists reduced by "cat". Each process's ``compute()`` returns the result of the whole data set.
 
-Differences from torchmetrics, on purpose: images are resized to 299 as pytorch-fid does
-(bilinear, ``align_corners=False``; torchmetrics uses torch-fidelity's TF1-style resize, which
-differs for images that are not 299x299), the Inception Score does not shuffle its logits
-(torchmetrics' split assignment is random) and splits them as torch-fidelity does.
+The 2048-d features and the logits come from torch-fidelity's extractor as torchmetrics
+runs it (TF1-compatible bilinear resize to 299, pixels mapped by (x - 128) / 128). The 64-,
+192- and 768-d block features still use pytorch-fid's preprocessing (bilinear resize,
+x / 127.5 - 1), which differs from torchmetrics' for those sizes.
 """
 from copy import deepcopy
 
@@ -59,9 +59,10 @@ class _ImageFeatureMetric(MetricBase):
         if isinstance(feature, nn.Module) or (callable(feature) and not isinstance(feature, (int, str))):
             self.inception = feature
         elif feature in allowed and feature in (2048, "logits_unbiased", "logits"):
-            from ....networks.inception import FIDInceptionV3
+            # torchmetrics runs torch-fidelity's extractor: TF1 bilinear resize, (x - 128) / 128.
+            from ...torch_fidelity import TorchFidelityInceptionV3
 
-            self.inception = FIDInceptionV3(weights=weights_path or "pytorch-fid")
+            self.inception = TorchFidelityInceptionV3(weights=weights_path or "pytorch-fid")
         elif feature in allowed and feature in (64, 192, 768):
             self.inception = _InceptionBlocks(feature, weights_path or "pytorch-fid")
         else:
