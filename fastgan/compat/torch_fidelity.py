@@ -25,6 +25,7 @@ saying where to put the file). Precision/recall (``prc``) use fastgan's exact k-
 Inception pool3 features (torch-fidelity uses VGG16 fc2 features there) with
 k = ``prc_neighborhood``; ``f_score`` is their harmonic mean.
 """
+import sys
 import warnings
 
 import numpy as np
@@ -149,9 +150,9 @@ def calculate_metrics(**kwargs):
         p, r = float(scores["precision"]), float(scores["recall"])
         out.update({KEY_METRIC_PRECISION: p, KEY_METRIC_RECALL: r,
                     KEY_METRIC_F_SCORE: 2 * p * r / (p + r) if p + r > 0 else 0.0})
-    if a["verbose"]:
+    if a["verbose"]:  # torch-fidelity reports on stderr
         for key, value in out.items():
-            print(f"{key}: {value:.7g}")
+            print(f"{key}: {value:.7g}", file=sys.stderr)
     return out
 
 
