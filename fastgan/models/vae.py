@@ -4,7 +4,11 @@ The encoder (the DCGAN discriminator's convs) outputs the mean and log-variance 
 diagonal Gaussian q(z|x); z is drawn by reparameterisation (z = mu + sigma * eps, so the
 gradient flows through the draw); the decoder (the DCGAN generator) outputs the mean of a
 Gaussian p(x|z) whose standard deviation is one learned scalar (a calibrated decoder, as
-in Rybkin et al., 2021: with a fixed sigma the KL weight would be an arbitrary knob).
+in Rybkin et al., 2021: with a fixed sigma the KL weight would be an arbitrary knob),
+bounded below by `min_scale` (default 0.25 for pixels in [-1, 1]). Measured on 16 px
+digits (README): unbounded, sigma fell to ~0.1, the held-out negative ELBO to -201 nats
+while the prior's samples got worse (FID 41 at step 900, 83 at 3000); bounded at 0.25,
+FID 31 at 3000 steps with a held-out negative ELBO of -75 nats.
 The loss is the negative ELBO, -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I)), in nats
 per image (divided by the pixel count for the optimiser). Samples: z ~ N(0, I), decoded
 to its mean. Metric: the held-out negative ELBO (nats per image, pixels in [-1, 1]).
@@ -60,7 +64,7 @@ class GaussianDecoder(nn.Module):
         return self.net(z)
 
 
-def build(spec, z_dim=32, width=64, norm="batch", min_scale=0.0):
+def build(spec, z_dim=32, width=64, norm="batch", min_scale=0.25):
     """Encoder (-> 2 * z_dim) and Gaussian decoder for images of spec.shape."""
     encoder = ConvEncoder(spec.shape, 2 * z_dim, width=width, norm=norm)
     decoder = GaussianDecoder(spec.shape, z_dim, width, norm, min_scale=min_scale)

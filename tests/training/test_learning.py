@@ -43,9 +43,9 @@ def test_cgan_digits_label_accuracy():
 
 def test_vae_learns_digits():
     best, result = digits_run("vae", 0)
-    first = result["final"]  # the final held-out negative ELBO against the first evaluation's
-    assert best["fid"] <= 10 * result["real_vs_heldout"]["fid"], best
-    assert first["heldout_nelbo"] < 0, first  # nats per image: the calibrated decoder beats sigma = 1 (~+330)
+    assert best["fid"] <= 10 * result["real_vs_heldout"]["fid"], best  # measured 31.3 against real 3.76
+    # Nats per image: below 0 only once the decoder's sigma has left 1 (where it starts near +330).
+    assert result["final"]["heldout_nelbo"] < 0, result["final"]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
