@@ -5,7 +5,6 @@ loaded one by one (tests/compat/anchors.py): its TF1 interpolation, its Inceptio
 extractor (given a seeded weights file through ``feature_extractor_weights_path``) and its
 IS/FID/KID functions run for real.
 """
-import numpy as np
 import pytest
 import torch
 
