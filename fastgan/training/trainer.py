@@ -154,12 +154,6 @@ class Trainer:
         return {name: (self.ema[name].module if name in self.ema else net) for name, net in self.model.networks.items()}
 
     @property
-    def sampler(self):
-        """The generating network used for samples (its EMA copy when there is one)."""
-        nets = self.sampling_networks
-        return nets[self.family.ema[0]] if self.family.ema else next(iter(nets.values()))
-
-    @property
     def evaluator(self):
         if self._evaluator is None:
             from .evaluation import Evaluator
