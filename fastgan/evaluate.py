@@ -161,11 +161,7 @@ def compute_metrics(real, fake, wanted, kid_subsets=100, kid_subset_size=1000, i
     """The requested metrics from two FeatureSets (see `evaluate` for keys and arguments)."""
     out = {}
     if "fid" in wanted:
-        r, f = real.fid_stats(), fake.fid_stats()
-        if r.num_features != f.num_features:
-            raise ValueError(f"feature sizes differ: real has {r.num_features}, fake has {f.num_features}; "
-                             "were they computed with the same extractor?")
-        out["frechet_inception_distance"] = frechet_distance(r.mean, r.cov, f.mean.to(r.device), f.cov.to(r.device))
+        out["frechet_inception_distance"] = _fid_of_stats(real.fid_stats(), fake.fid_stats())
     if "kid" in wanted:
         x, y = _features_of(real, "KID"), _features_of(fake, "KID")
         size = min(kid_subset_size, x.shape[0], y.shape[0])
@@ -173,11 +169,7 @@ def compute_metrics(real, fake, wanted, kid_subsets=100, kid_subset_size=1000, i
         out["kernel_inception_distance_mean"] = mean
         out["kernel_inception_distance_std"] = std
     if "is" in wanted:
-        if fake.logits is None:
-            raise ValueError("the Inception Score needs classifier logits of the fake set, but its features came "
-                             "from a file or an extractor without logits; give images and an extractor that returns "
-                             "a dict with 'logits' (such as the default 'inception')")
-        logits = fake.logits
+        logits = _fake_logits(fake)
         if is_shuffle_seed is not None:
             logits = logits[torch.from_numpy(np.random.RandomState(is_shuffle_seed).permutation(logits.shape[0]))]
         mean, std = inception_score(logits, splits=is_splits)
@@ -194,11 +186,7 @@ def compute_metrics_sharded(real, fake, wanted, kid_subsets=100, kid_subset_size
     """`compute_metrics` from this process's shards of both sets (fastgan.distributed); the same keys."""
     out = {}
     if "fid" in wanted:
-        r, f = _stats_sharded(real), _stats_sharded(fake)
-        if r.num_features != f.num_features:
-            raise ValueError(f"feature sizes differ: real has {r.num_features}, fake has {f.num_features}; "
-                             "were they computed with the same extractor?")
-        out["frechet_inception_distance"] = frechet_distance(r.mean, r.cov, f.mean.to(r.device), f.cov.to(r.device))
+        out["frechet_inception_distance"] = _fid_of_stats(_stats_sharded(real), _stats_sharded(fake))
     if "kid" in wanted:
         x, y = _shard_features(real, "KID"), _shard_features(fake, "KID")
         rows = [int(distributed.comm.all_gather_counts(t.shape[0], torch.device("cpu")).sum()) for t in (x, y)]
@@ -207,9 +195,7 @@ def compute_metrics_sharded(real, fake, wanted, kid_subsets=100, kid_subset_size
         out["kernel_inception_distance_mean"] = mean
         out["kernel_inception_distance_std"] = std
     if "is" in wanted:
-        if fake.logits is None:
-            raise ValueError("the Inception Score needs classifier logits of the fake set")
-        total = int(distributed.comm.all_gather_counts(fake.logits.shape[0], torch.device("cpu")).sum())
+        total = int(distributed.comm.all_gather_counts(_fake_logits(fake).shape[0], torch.device("cpu")).sum())
         order = None if is_shuffle_seed is None else np.random.RandomState(is_shuffle_seed).permutation(total)
         mean, std = distributed.inception_score(fake.logits, splits=is_splits, order=order)
         out["inception_score_mean"] = mean
@@ -218,6 +204,22 @@ def compute_metrics_sharded(real, fake, wanted, kid_subsets=100, kid_subset_size
         x, y = _shard_features(real, "PRDC"), _shard_features(fake, "PRDC")
         out.update(distributed.prdc(x, y, nearest_k=prdc_k))
     return out
+
+
+def _fid_of_stats(r, f):
+    """FID of two FeatureStats, refusing statistics of different feature sizes."""
+    if r.num_features != f.num_features:
+        raise ValueError(f"feature sizes differ: real has {r.num_features}, fake has {f.num_features}; "
+                         "were they computed with the same extractor?")
+    return frechet_distance(r.mean, r.cov, f.mean.to(r.device), f.cov.to(r.device))
+
+
+def _fake_logits(fake):
+    if fake.logits is None:
+        raise ValueError("the Inception Score needs classifier logits of the fake set, but its features came "
+                         "from a file or an extractor without logits; give images and an extractor that returns "
+                         "a dict with 'logits' (such as the default 'inception')")
+    return fake.logits
 
 
 def _stats_sharded(feature_set):

@@ -30,12 +30,6 @@ HAVE_TORCHMETRICS = _TorchmetricsMetric is not None
 METRIC_KWARGS = ("compute_on_cpu", "dist_sync_on_step", "process_group", "dist_sync_fn", "distributed_available_fn",
                  "sync_on_compute", "compute_with_cache")
 
-_REDUCERS = {
-    "sum": lambda values: torch.stack(values).sum(0),
-    "cat": lambda values: torch.cat(values),
-}
-
-
 def gather_objects(obj):
     """[obj of every process] under torch.distributed, else [obj]."""
     import torch.distributed as dist
@@ -142,7 +136,7 @@ class FallbackMetric(nn.Module):
                 parts = [t for part in parts for t in part]
                 out[name] = torch.cat(parts) if parts else []
             else:
-                out[name] = _REDUCERS["sum"]([p.to(local[name].device) for p in parts])
+                out[name] = torch.stack([p.to(local[name].device) for p in parts]).sum(0)
         return out
 
     def clone(self):
