@@ -88,11 +88,14 @@ def kid(real_shard, fake_shard, subsets=100, subset_size=1000, degree=3, gamma=N
         return torch.from_numpy(np.sort(picked)).to(x.device)
 
     sums = torch.zeros(subsets, 3, dtype=torch.float64, device=x.device)  # within real, within fake, across
+    # This process's members of every subset, gathered once (they meet every visiting shard).
+    mine = [(x[members(rows_real, real_start, rank)], y[members(rows_fake, fake_start, rank)])
+            for rows_real, rows_fake in draws]
 
     def visit(owner, packet):
         other_real, other_fake = packet
         for s, (rows_real, rows_fake) in enumerate(draws):
-            mine_r, mine_f = x[members(rows_real, real_start, rank)], y[members(rows_fake, fake_start, rank)]
+            mine_r, mine_f = mine[s]
             theirs_r = other_real[members(rows_real, real_start, owner)]
             theirs_f = other_fake[members(rows_fake, fake_start, owner)]
             if owner == rank:  # the within-set sums skip each sample against itself
