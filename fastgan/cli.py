@@ -273,17 +273,10 @@ def _inception(weights, device):
 
 
 def _run_eval(args):
-    from .distributed import init_from_env
-    from .evaluate import evaluate
+    from .distributed import process_group_from_env
 
-    rank, _ = init_from_env()  # under torchrun: every process reads its shard of each input
-    scores = evaluate(
-        args.real, args.fake, metrics=args.metrics, feature_extractor=_inception(args.weights, args.device),
-        batch_size=args.batch_size, device=args.device, cache=not args.no_cache, cache_dir=args.cache_dir,
-        verbose=not args.quiet, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
-        is_splits=args.is_splits, prdc_k=args.nearest_k, on_error="skip" if args.skip_bad else "raise",
-        num_workers=args.num_workers,
-    )
+    with process_group_from_env() as (rank, _):  # under torchrun: every process reads its shard of each input
+        scores = _evaluate_from_args(args)
     if rank != 0:  # every process holds the same numbers; one prints and writes them
         return EXIT_OK
     width = max(len(k) for k in scores)
@@ -292,6 +285,19 @@ def _run_eval(args):
     if args.json:
         write_json(args.json, scores)
     return EXIT_OK
+
+
+def _evaluate_from_args(args):
+    """fastgan.evaluate with the `fastgan eval` options."""
+    from .evaluate import evaluate
+
+    return evaluate(
+        args.real, args.fake, metrics=args.metrics, feature_extractor=_inception(args.weights, args.device),
+        batch_size=args.batch_size, device=args.device, cache=not args.no_cache, cache_dir=args.cache_dir,
+        verbose=not args.quiet, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
+        is_splits=args.is_splits, prdc_k=args.nearest_k, on_error="skip" if args.skip_bad else "raise",
+        num_workers=args.num_workers,
+    )
 
 
 def _run_fid(args):

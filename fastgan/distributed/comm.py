@@ -3,6 +3,8 @@
 Every function works without an initialised process group too (one process, world 1),
 so the sharded metrics are also the single-process ones.
 """
+import contextlib
+
 import torch
 import torch.distributed as dist
 
@@ -24,6 +26,25 @@ def init_from_env(timeout_s=600):
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
     return world()
+
+
+@contextlib.contextmanager
+def process_group_from_env(timeout_s=600):
+    """`init_from_env` as a context: yields (rank, world_size) and leaves the group it joined.
+
+    On a clean exit every process waits for the others, then destroys the group, so that no
+    process tears down its backend threads while a peer still talks to it (gloo aborts the
+    process otherwise). A group that existed before is left as it was.
+    """
+    created = not (dist.is_available() and dist.is_initialized())
+    rank, size = init_from_env(timeout_s)
+    try:
+        yield rank, size
+        if created and size > 1:
+            dist.barrier()
+    finally:
+        if created and size > 1 and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def world(group=None):

@@ -3,8 +3,8 @@ folder and of a generator's samples; every process gets the single-process resul
 import json
 import multiprocessing
 import os
+import socket
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -40,16 +40,25 @@ def _evaluate(real, fake, net, **kwargs):
                             verbose=False, kid_subsets=3, kid_subset_size=20, is_splits=4, prdc_k=3, **kwargs)
 
 
-def _worker(rank, size, init_file, out_dir):
-    import torch.distributed as dist
+def _worker(rank, size, port, out_dir):
+    import fastgan.distributed as fd
 
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=size,
-                            timeout=timedelta(seconds=30))
-    net, _, generator = _inputs()  # the same seeded weights on every rank
-    result = _evaluate(os.path.join(out_dir, "real"), generator, net, num_samples=37, seed=3)
+    # What torchrun sets; the context joins the group and leaves it cleanly (a process that
+    # exits while its peer's gloo threads still talk to it is aborted).
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(size), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    with fd.process_group_from_env(timeout_s=30) as (got_rank, got_size):
+        assert (got_rank, got_size) == (rank, size)
+        net, _, generator = _inputs()  # the same seeded weights on every rank
+        result = _evaluate(os.path.join(out_dir, "real"), generator, net, num_samples=37, seed=3)
     with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
         json.dump(result, f)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("size", [2])
@@ -60,7 +69,8 @@ def test_evaluate_under_two_processes_equals_one(size, tmp_path):
     write_folder(tmp_path / "real", images)  # a folder of 41 PNGs: each rank decodes its files only
     want = _evaluate(str(tmp_path / "real"), generator, net, num_samples=37, seed=3, cache=False)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path))) for r in range(size)]
+    port = _free_port()
+    procs = [ctx.Process(target=_worker, args=(r, size, port, str(tmp_path))) for r in range(size)]
     for p in procs:
         p.start()
     for p in procs:

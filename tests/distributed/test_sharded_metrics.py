@@ -53,6 +53,9 @@ def _worker(rank, size, init_file, out_dir, die):
         result = {"error": f"{type(exc).__name__}: {exc}"}
     with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
         json.dump(result, f)
+    if "error" not in result:
+        dist.barrier()  # no process tears its gloo threads down while a peer still talks to it
+    dist.destroy_process_group()
 
 
 def _launch(size, tmp_path, die=False):
@@ -107,3 +110,10 @@ def test_shard_ranges_cover_every_row_once():
             assert np.array_equal(rows, np.arange(n))
     with pytest.raises(ValueError, match="rank"):
         fd.shard_range(10, 3, 3)
+
+
+def test_process_group_from_env_is_one_process_without_torchrun(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with fd.process_group_from_env() as (rank, size):
+        assert (rank, size) == (0, 1)
+        assert not torch.distributed.is_initialized()
