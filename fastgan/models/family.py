@@ -96,6 +96,8 @@ class Family:
             each evaluation (e.g. a VAE's held-out negative ELBO).
         options: help text of the build's keyword arguments.
         check: ``check(recipe)`` raising ValueError for recipes the family cannot run.
+        check_networks: ``check_networks(nets, recipe)`` raising ValueError for recipe options the
+            built networks cannot use (e.g. feature matching with a D that exposes no features).
         per_item: it learns something per training sample (GLO's codes), so a model is built
             for one training-set size (DataSpec.num_items) and refuses data of another.
     """
@@ -115,6 +117,7 @@ class Family:
     options: dict = field(default_factory=dict)
     check: Optional[Callable] = None
     per_item: bool = False
+    check_networks: Optional[Callable] = None
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:

@@ -5,6 +5,10 @@ convolutional nets serve square images of 16, 32 or 64 pixels with any channel c
 Conditional variants take integer labels: one-hot vectors concatenated to z and to
 D's input for MLPs; learned embeddings for conv nets (a vector appended to z for G,
 an extra input plane for D).
+
+The discriminators expose their last hidden layer (`score_and_features`, for feature
+matching) and can take minibatch discrimination before their output layer
+(`add_minibatch_discrimination`); fastgan.models.techniques relies on both.
 """
 import math
 
@@ -12,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..layers.minibatch_discrimination import MinibatchDiscrimination
 from ..layers.minibatch_stddev import MinibatchStdDev
 
 IMAGE_SIZES = (16, 32, 64)
@@ -98,12 +103,26 @@ class MLPDiscriminator(nn.Module):
             fan_in = width
         layers.append(nn.Linear(fan_in, 1))
         self.net = nn.Sequential(*layers)
+        self.minibatch = None
 
-    def forward(self, x, labels=None):
+    def add_minibatch_discrimination(self, num_kernels, kernel_dim=5):
+        """Append `num_kernels` minibatch-discrimination statistics to the last hidden layer (a new output layer)."""
+        width = self.net[-1].in_features
+        self.minibatch = MinibatchDiscrimination(width, num_kernels, kernel_dim)
+        self.net[-1] = nn.Linear(width + num_kernels, 1)
+        return self
+
+    def score_and_features(self, x, labels=None):
+        """(scores [B], last hidden layer [B, width]) of samples x [B, *shape]."""
         x = x.reshape(x.shape[0], -1)
         if self.num_classes:
             x = torch.cat([x, F.one_hot(labels, self.num_classes).to(x.dtype)], dim=1)
-        return self.net(x).squeeze(1)
+        features = self.net[:-1](x)
+        head = self.minibatch(features) if self.minibatch is not None else features
+        return self.net[-1](head).squeeze(1), features
+
+    def forward(self, x, labels=None):
+        return self.score_and_features(x, labels)[0]
 
 
 class ConvGenerator(nn.Module):
@@ -167,18 +186,42 @@ class ConvDiscriminator(nn.Module):
             out = width * 2 ** i
             layers += [nn.Conv2d(fan_in, out, 4, 2, 1), _norm2d(norm if i > 0 else "none", out), nn.LeakyReLU(0.2)]
             fan_in = out
+        self.feature_layers = len(layers)  # net[:feature_layers] ends at the last hidden LeakyReLU
         if minibatch_stddev:
             layers.append(MinibatchStdDev(group_size=4))
             fan_in += 1
         layers.append(nn.Conv2d(fan_in, 1, 4, 1, 0))
         self.net = nn.Sequential(*layers)
+        self.minibatch = None
 
-    def forward(self, x, labels=None):
+    def add_minibatch_discrimination(self, num_kernels, kernel_dim=5):
+        """Minibatch discrimination on the flattened 4x4 map before the output conv (Salimans et al.).
+
+        Its `num_kernels` statistics enter the output conv as constant planes; the output conv
+        is replaced (DCGAN initialisation).
+        """
+        last = self.net[-1]
+        self.minibatch = MinibatchDiscrimination(last.in_channels * 16, num_kernels, kernel_dim)
+        self.net[-1] = nn.Conv2d(last.in_channels + num_kernels, 1, 4, 1, 0)
+        dcgan_init(self.net[-1])
+        return self
+
+    def score_and_features(self, x, labels=None):
+        """(scores [B], last hidden layer flattened [B, C * 16]) of images x [B, C, S, S]."""
         if self.num_classes:
             size = self.shape[1]
             plane = self.embed(labels).to(x.dtype).reshape(x.shape[0], 1, size, size)
             x = torch.cat([x, plane], dim=1)
-        return self.net(x).reshape(x.shape[0])
+        features = self.net[:self.feature_layers](x)
+        h = self.net[self.feature_layers:-1](features)
+        if self.minibatch is not None:
+            stats = self.minibatch(h.flatten(1))  # [B, C*16 + K]: the K statistics come last
+            planes = stats[:, -self.minibatch.num_kernels:, None, None].expand(-1, -1, *h.shape[2:])
+            h = torch.cat([h, planes], dim=1)
+        return self.net[-1](h).reshape(x.shape[0]), features.flatten(1)
+
+    def forward(self, x, labels=None):
+        return self.score_and_features(x, labels)[0]
 
 
 class ConvEncoder(nn.Module):

@@ -11,7 +11,8 @@ from .family import DataSpec, Model
 from .nets import check_shape
 
 # One module per family, each exposing FAMILY; listed here, imported on first use.
-FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann")
+FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
+                  "biggan")
 
 _FAMILIES = {}
 _LOADED = False
@@ -87,6 +88,8 @@ def build(name, shape=(2,), num_classes=0, num_items=0, **overrides):
     recipe = recipe.updated(**recipe_overrides)
     if fam.check is not None:
         fam.check(recipe)
+    if fam.check_networks is not None:
+        fam.check_networks(networks, recipe)
     config = {"name": name, "shape": list(shape), "num_classes": int(num_classes), "num_items": num_items,
               "arch": arch, "recipe": recipe.to_dict()}
     return Model(fam, networks, recipe, config)
