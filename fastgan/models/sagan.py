@@ -121,15 +121,22 @@ def attention_maps(generator, z):
     return images, attention, generator.attention_size
 
 
+QUERY_COLOURS = ((1.0, -1.0, -1.0), (-1.0, 1.0, -1.0), (-1.0, -1.0, 1.0), (1.0, 1.0, -1.0))
+
+
 @torch.no_grad()
-def save_attention_picture(generator, path, n=4, queries=((0.3, 0.3), (0.5, 0.5), (0.7, 0.6)), seed=0):
-    """A PNG with one row per sample: the sample (query positions in red), then G's attention for each query.
+def save_attention_picture(generator, path, n=4, queries=((0.25, 0.25), (0.5, 0.75), (0.75, 0.4)), seed=0):
+    """A PNG with one row per sample: the sample with its query positions marked, then G's attention per query.
+
+    Each map shows, for one query position of the attention block's feature map, the softmax
+    weights over all positions, min-max scaled to black (least) .. white (most attended),
+    with the query's cell outlined in the colour of its mark on the sample (red, green, blue).
 
     Args:
         generator: a SAGenerator (an EMA copy is fine), in eval mode for reproducible maps.
         path: output PNG.
         n: samples (rows).
-        queries: (row, column) fractions of the attention map's side.
+        queries: up to 4 (row, column) fractions of the attention map's side.
         seed: latent seed.
 
     Returns:
@@ -137,24 +144,28 @@ def save_attention_picture(generator, path, n=4, queries=((0.3, 0.3), (0.5, 0.5)
     """
     from ..training.pictures import save_image_grid
 
+    if not 1 <= len(queries) <= len(QUERY_COLOURS):
+        raise ValueError(f"queries: give 1 to {len(QUERY_COLOURS)} (row, column) fractions, got {len(queries)}")
     z = torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
     device = next(generator.parameters()).device
     images, attention, side = attention_maps(generator, z.to(device))
     images, attention = images.float().cpu(), attention.float().cpu()
     size = images.shape[-1]
+    cell = size // side
     tiles = []
     for b in range(n):
-        grey = images[b].mean(0, keepdim=True).repeat(3, 1, 1)
-        marked = grey.clone()
+        marked = images[b].mean(0, keepdim=True).repeat(3, 1, 1)
         maps = []
-        for qr, qc in queries:
-            r, c = int(qr * side), int(qc * side)
-            cell = size // side
-            marked[:, r * cell:(r + 1) * cell, c * cell:(c + 1) * cell] = torch.tensor([1.0, -1.0, -1.0])[:, None, None]
+        for (qr, qc), colour in zip(queries, QUERY_COLOURS):
+            r, c = min(int(qr * side), side - 1), min(int(qc * side), side - 1)
+            colour = torch.tensor(colour)[:, None, None]
             amap = attention[b, r * side + c].reshape(1, 1, side, side)
-            amap = torch.nn.functional.interpolate(amap, size=(size, size), mode="nearest")[0]
-            amap = amap / amap.max().clamp_min(1e-12) * 2 - 1  # brightest = most attended
-            maps.append(amap.repeat(3, 1, 1))
+            amap = (amap - amap.min()) / (amap.max() - amap.min()).clamp_min(1e-12) * 2 - 1
+            amap = torch.nn.functional.interpolate(amap, size=(size, size), mode="nearest")[0].repeat(3, 1, 1)
+            top, left = r * cell, c * cell
+            for tile in (marked, amap):
+                tile[:, top:top + cell, left:left + cell] = colour
+            maps.append(amap)
         tiles += [marked] + maps
     return save_image_grid(torch.stack(tiles), path, nrow=1 + len(queries), scale=8)
 
