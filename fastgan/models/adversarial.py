@@ -143,7 +143,7 @@ TECHNIQUE_HELP = {
 
 
 def adversarial_family(name, summary, make, data="unconditional", options=None, sample_fn=None,
-                       samples=SAMPLE_KINDS):
+                       samples=SAMPLE_KINDS, sample_options=None):
     """The Family of a GAN whose `make(shape, num_classes, **arch) -> (G, D, GANRecipe)` builds it.
 
     Args:
@@ -154,6 +154,7 @@ def adversarial_family(name, summary, make, data="unconditional", options=None, 
         options: help text of make's own keywords (added to the common ones).
         sample_fn: ``sample(nets, n, generator, labels)`` replacing z ~ N(0, I) through G.
         samples: the SAMPLE_KINDS it can model.
+        sample_options: {keyword: help} of sample_fn's extra keywords (Family.sample_options).
     """
     signature = inspect.signature(make)
     arch = list(signature.parameters.values())[2:]
@@ -181,6 +182,7 @@ def adversarial_family(name, summary, make, data="unconditional", options=None, 
         steps=(Step("d", ("discriminator",), discriminator_loss, repeat="n_critic"),
                Step("g", ("generator",), generator_loss)),
         sample=sample_fn or sample, data=data, samples=tuple(samples), ema=("generator",), prepare=_prepare, check_networks=check_networks,
+        sample_options=dict(sample_options or {}),
         options={**TECHNIQUE_HELP, "z_dim": "latent size", "width": "hidden units (MLPs) or channels (conv nets)",
                  "depth": "hidden layers of the MLPs", "g_norm": "generator normalisation: batch, layer or none",
                  "d_norm": "discriminator normalisation: batch, layer or none",

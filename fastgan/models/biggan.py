@@ -166,9 +166,9 @@ def truncated_normal(n, dim, psi=None, generator=None):
     return z
 
 
-def sample(nets, n, generator, labels):
-    """z ~ N(0, I) through the class-conditional generator (labels cycle 0..K-1 when not given)."""
-    return sample_with_truncation(nets, n, generator, labels, psi=None)
+def sample(nets, n, generator, labels, truncation=None):
+    """z ~ N(0, I) (truncated at `truncation`, if given) through the class-conditional generator."""
+    return sample_with_truncation(nets, n, generator, labels, psi=truncation)
 
 
 def sample_with_truncation(nets, n, generator, labels, psi=None):
@@ -195,10 +195,11 @@ def sample_truncated(model, n, psi, generator=None, labels=None, networks=None):
     nets = networks or model.networks
     if labels is None:
         labels = torch.arange(n) % model.num_classes
-    return sample_with_truncation(nets, n, generator, torch.as_tensor(labels, dtype=torch.long), psi=psi)
+    return model.sample(n, generator=generator, labels=labels, networks=nets, truncation=psi)
 
 
 FAMILY = adversarial_family(
     "biggan", "BigGAN (Brock et al., 2019): conditional BN, skip-z, projection D, ortho reg, EMA, truncation",
     make, data="labelled", samples=("images",), sample_fn=sample,
+    sample_options={"truncation": "psi: latent entries above psi in magnitude are redrawn (the truncation trick)"},
     options={"embed_dim": "size of the shared class embedding of G's conditional batch norm"})

@@ -98,6 +98,9 @@ class Family:
         check: ``check(recipe)`` raising ValueError for recipes the family cannot run.
         check_networks: ``check_networks(nets, recipe)`` raising ValueError for recipe options the
             built networks cannot use (e.g. feature matching with a D that exposes no features).
+        sample_options: {keyword: help} of the extra keywords its `sample` takes (e.g.
+            "truncation"); `Model.sample(..., **options)` passes them on and refuses others, and
+            `fastgan sample` exposes the ones it has a flag for (--truncation).
         per_item: it learns something per training sample (GLO's codes), so a model is built
             for one training-set size (DataSpec.num_items) and refuses data of another.
     """
@@ -118,6 +121,7 @@ class Family:
     check: Optional[Callable] = None
     per_item: bool = False
     check_networks: Optional[Callable] = None
+    sample_options: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:
@@ -177,7 +181,7 @@ class Model(nn.Module):
     def num_items(self):
         return self.config.get("num_items", 0)
 
-    def sample(self, n, generator=None, labels=None, networks=None):
+    def sample(self, n, generator=None, labels=None, networks=None, **options):
         """[n, *shape] samples; labels cycle 0..K-1 for conditional models unless given.
 
         Args:
@@ -186,13 +190,18 @@ class Model(nn.Module):
             labels: [n] class labels, conditional models only.
             networks: {name: network} to sample with (default: this model's; the Trainer
                 passes its EMA copies).
+            options: the family's sample options (Family.sample_options), e.g. truncation=0.5.
         """
+        unknown = set(options) - set(self.family.sample_options)
+        if unknown:
+            raise ValueError(f"{self.name} sampling takes no {', '.join(sorted(unknown))} option; its options: "
+                             f"{', '.join(sorted(self.family.sample_options)) or 'none'}")
         if self.num_classes and labels is None:
             labels = torch.arange(n) % self.num_classes
         nets = networks or self.networks
         if labels is not None:
             labels = torch.as_tensor(labels, dtype=torch.long).to(device_of(nets))
-        return self.family.sample(nets, n, generator, labels)
+        return self.family.sample(nets, n, generator, labels, **options)
 
     @classmethod
     def from_config(cls, config):

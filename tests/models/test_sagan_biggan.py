@@ -112,3 +112,22 @@ def test_one_trainer_step(name):
     model = build(name, shape=SHAPE, num_classes=10 if name == "biggan" else 0, batch_size=8, width=8)
     record = Trainer(model, data, steps=1, eval_every=0, progress=False).train_step()
     assert set(record) == {"d_loss", "g_loss"} and all(torch.isfinite(torch.tensor(list(record.values()))))
+
+
+def test_truncation_is_a_declared_sample_option_and_a_cli_flag(tmp_path, capsys):
+    from fastgan.cli import main
+    from fastgan.training.command import run_train
+
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="dcgan sampling takes no truncation option; its options: none"):
+        build("dcgan", shape=SHAPE).sample(2, truncation=0.5)
+    common = ["--data", "digits", "--steps", "1", "--quiet", "--width", "8", "--batch-size", "8",
+              "--eval-samples", "50"]
+    for name in ("biggan", "dcgan"):
+        assert run_train(name, common + ["--out", str(tmp_path / name)], out=lambda line: None) == 0
+    assert main(["sample", str(tmp_path / "biggan" / "last.pt"), "-n", "4", "--truncation", "0.5",
+                 "--out", str(tmp_path / "t.png")]) == 0
+    assert Image.open(tmp_path / "t.png").size[0] > 0
+    assert main(["sample", str(tmp_path / "dcgan" / "last.pt"), "--truncation", "0.5",
+                 "--out", str(tmp_path / "d.png")]) == 1
+    assert "takes no truncation option" in capsys.readouterr().err
