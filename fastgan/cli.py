@@ -60,6 +60,8 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     sample.add_argument("--label", type=int, default=None, help="conditional models: only this label")
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    sample.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                        help="truncation trick, for families whose sampling declares it (biggan)")
     sample.set_defaults(run=_run_sample)
 
     prdc = commands.add_parser(
@@ -164,8 +166,9 @@ def _run_sample(args):
             raise ValueError(f"--label must lie in [0, {model.num_classes - 1}], got {args.label}")
         labels = torch.full((args.n,), args.label)
     gen = torch.Generator().manual_seed(args.seed)
+    options = {"truncation": args.truncation} if args.truncation is not None else {}
     with torch.no_grad():
-        samples = model.sample(args.n, generator=gen, labels=labels)
+        samples = model.sample(args.n, generator=gen, labels=labels, **options)
     save_samples(samples, args.out, num_classes=model.num_classes if args.label is None else 0)
     print(f"wrote {args.out} ({args.n} samples of {config['model']['name']})")
     return EXIT_OK
