@@ -5,7 +5,13 @@ train split (never on held-out digits) gives a feature space where digit identit
 stroke shape matter. It is trained once per size with a fixed seed and cached as a plain
 state_dict under fastgan's cache folder (``$FASTGAN_CACHE_DIR`` or ``$XDG_CACHE_HOME/fastgan``
 or ``~/.cache/fastgan``).
+
+The same mechanism serves every data set that defines its own feature space:
+`cached_network(name, make, train)` trains once under a private RNG state and caches the
+state_dict; `FEATURE_CLASSIFIERS` maps a data name to the function returning its network,
+and `feature_classifier(name, size)` is what the Trainer's metrics call.
 """
+import importlib
 import os
 
 import torch
@@ -90,27 +96,61 @@ def digits_classifier(size=16, cache=True):
         A DigitsClassifier in eval mode on the CPU, without gradients.
     """
     size = 16
-    if size in _LOADED:
-        return _LOADED[size]
-    path = os.path.join(cache_dir(), f"digits_classifier_v{CLASSIFIER_VERSION}_{size}px.pt") if cache else None
+    return cached_network(f"digits_classifier_v{CLASSIFIER_VERSION}_{size}px", lambda: DigitsClassifier(size),
+                          lambda: train_classifier(size), cache=cache)
+
+
+def cached_network(name, make, train, cache=True):
+    """A network trained once and cached as a state_dict (``cache_dir()/NAME.pt``).
+
+    Args:
+        name: file stem; put a version in it, so a changed architecture or training retrains.
+        make: ``make() -> nn.Module``, the untrained network (to load the cache into).
+        train: ``train() -> nn.Module``, the seeded training; it runs under a private RNG
+            state so that callers' seeded runs stay reproducible.
+        cache: read and write the cache file (False: train in memory, once per process).
+
+    Returns:
+        The network in eval mode on the CPU, without gradients (one instance per name).
+    """
+    if name in _LOADED:
+        return _LOADED[name]
+    path = os.path.join(cache_dir(), f"{name}.pt") if cache else None
     model = None
     if path and os.path.exists(path):
         try:
-            model = DigitsClassifier(size)
+            model = make()
             model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
             model.eval().requires_grad_(False)
         except Exception:  # a corrupt cache file: retrain
             model = None
     if model is None:
-        # Trained under a private RNG state so that callers' seeded runs stay reproducible.
         with torch.random.fork_rng(devices=[]):
-            model = train_classifier(size)
+            model = train().eval().requires_grad_(False)
         if path:
             tmp = f"{path}.{os.getpid()}.tmp"
             torch.save(model.state_dict(), tmp)
             os.replace(tmp, path)
-    _LOADED[size] = model
+    _LOADED[name] = model
     return model
+
+
+# Data name -> "module:function" returning its feature network (called with the image size);
+# its `features(x)` define FID/KID/PRDC and its logits the label accuracy.
+FEATURE_CLASSIFIERS = {
+    "digits": "fastgan.data.classifier:digits_classifier",
+    "shapes": "fastgan.data.shapes_classifier:shapes_classifier",
+}
+
+
+def feature_classifier(name, size=None):
+    """The feature network of the data set `name` (FEATURE_CLASSIFIERS), or None when it has none."""
+    target = FEATURE_CLASSIFIERS.get(name)
+    if target is None:
+        return None
+    module, function = target.split(":")
+    loader = getattr(importlib.import_module(module), function)
+    return loader(size) if size is not None else loader()
 
 
 @torch.no_grad()

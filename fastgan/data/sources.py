@@ -31,7 +31,8 @@ class DataSource:
         config: JSON-able dict that `load_data(**config)` rebuilds this from.
         centers / std: mixture modes and their std (2-D mixtures only).
         extra: further tensors of other data kinds: "target" [N, ...] aligned with x
-            (paired data), "domain_b" [M, ...] (two-domain data).
+            (paired data), "domain_b" [M, ...] (two-domain data); ground-truth factors
+            "factors" / "heldout_factors" [N, F] (shapes: fastgan.data.shapes.FACTORS).
     """
 
     name: str
@@ -65,13 +66,15 @@ class DataSource:
         return kinds
 
 
-def load_data(name, size=16, channels=None, conditional=True):
+def load_data(name, size=None, channels=None, conditional=True):
     """The data set `name` as a DataSource.
 
     Args:
         name: "ring8", "grid25" (2-D Gaussian mixtures; labels are mode indices),
-            "digits" (scikit-learn's digits, labels 0-9), or a folder/file of images.
-        size: image side for digits (8/16/32/64) and image folders (16/32/64).
+            "digits" (scikit-learn's digits, labels 0-9), "shapes" (procedural RGB scenes of
+            shapes, labels: the shape; fastgan.data.shapes), or a folder/file of images.
+        size: image side for digits (8/16/32/64, default 16), shapes (16/32/64, default 32)
+            and image folders (16/32/64, default 16).
         channels: image folders: 1 (grey) or 3 (colour); default 3.
         conditional: keep labels (mixture modes, digit classes).
 
@@ -84,6 +87,16 @@ def load_data(name, size=16, channels=None, conditional=True):
         centers, std = toy.mixture_spec(name)
         return DataSource(name, "points", x, y if conditional else None, hx, hy if conditional else None,
                           len(centers) if conditional else 0, {"name": name}, centers=centers, std=std)
+    if name == "shapes":
+        from .shapes import SHAPES, shapes
+
+        size = 32 if size is None else size
+        x, y, factors = shapes(size, "train")
+        hx, hy, hfactors = shapes(size, "heldout")
+        return DataSource(name, "images", x, y if conditional else None, hx, hy if conditional else None,
+                          len(SHAPES) if conditional else 0, {"name": name, "size": int(size)},
+                          extra={"factors": factors, "heldout_factors": hfactors})
+    size = 16 if size is None else size
     if name == "digits":
         x, y = digits(size, "train")
         hx, hy = digits(size, "heldout")
@@ -91,7 +104,7 @@ def load_data(name, size=16, channels=None, conditional=True):
                           10 if conditional else 0, {"name": name, "size": int(size)})
     if os.path.exists(name):
         return _image_folder(name, size, channels or 3)
-    raise ValueError(f"unknown data {name!r}: use ring8, grid25, digits, or a folder of images")
+    raise ValueError(f"unknown data {name!r}: use ring8, grid25, digits, shapes, or a folder of images")
 
 
 def _image_folder(root, size, channels):

@@ -50,11 +50,12 @@ def family_parser(fam):
                     "OUT gets config.json, last.pt, best.pt (lowest FID), samples/*.png, samples.png, "
                     "metrics.jsonl, metrics.json and metrics.png.")
     common = parser.add_argument_group(COMMON)
-    common.add_argument("--data", required=True, help="ring8, grid25, digits, or a folder of images")
+    common.add_argument("--data", required=True, help="ring8, grid25, digits, shapes, or a folder of images")
     common.add_argument("--steps", type=int, default=None, help="iterations (default: the recipe's steps)")
     common.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     common.add_argument("--out", default=None, help="output folder (default runs/MODEL-DATA-sSEED)")
-    common.add_argument("--size", type=int, default=16, help="image side for digits/folders (default 16)")
+    common.add_argument("--size", type=int, default=None,
+                        help="image side (default 16 for digits and folders, 32 for shapes)")
     common.add_argument("--channels", type=int, default=None, help="image folders: 1 or 3 (default 3)")
     common.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
     common.add_argument("--lr", type=float, default=None, help="set the learning rate of every optimiser")
@@ -125,7 +126,7 @@ def _train(fam, args, out):
     if args.lr is not None:
         for spec in fam.optimizers.values():
             overrides[spec.recipe_field] = {**overrides.get(spec.recipe_field, {}), "lr": args.lr}
-    data_config = {"size": args.size}
+    data_config = {"size": args.size} if args.size is not None else {}
     if args.channels is not None:
         data_config["channels"] = args.channels
     data_label = os.path.basename(os.path.normpath(args.data))

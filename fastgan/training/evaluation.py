@@ -2,7 +2,8 @@
 
 - 2-D points: FID and PRDC on the points themselves, plus modes covered and the fraction
   of high-quality samples (within 3 sigma of a mode).
-- digits: features of the cached digits classifier (fastgan.data.digits_classifier):
+- digits, shapes: features of the data set's cached classifier
+  (fastgan.data.classifier.FEATURE_CLASSIFIERS):
   FID, KID, PRDC, and for conditional models the fraction of samples classified as the
   requested label.
 - image folders: 8x8 grey thumbnails as features (crude but network-free; use
@@ -39,10 +40,10 @@ class Evaluator:
         self.points = source.kind == "points"
         self.num_samples = int(num_samples or (2500 if self.points else 1000))
         self.classifier = None
-        if source.name == "digits":
-            from ..data.classifier import digits_classifier
+        from ..data.classifier import feature_classifier
 
-            self.classifier = digits_classifier(source.config.get("size", 16))
+        # Data sets with their own feature network (digits, shapes: data.classifier.FEATURE_CLASSIFIERS).
+        self.classifier = feature_classifier(source.name, source.config.get("size"))
         self.real_features = self.features(source.heldout_x)
         gen = torch.Generator().manual_seed(0)
         idx = torch.randperm(len(source.x), generator=gen)[: self.num_samples]
