@@ -1,7 +1,7 @@
 """fastgan: fast, exact GAN evaluation metrics and a tested family of GANs for PyTorch."""
 from . import data, metrics, models, networks, ops, training
 from ._ext import available, has_cuda
-from .evaluate import evaluate
+from .evaluation import evaluate
 
 __version__ = "0.1.0"
 

@@ -202,6 +202,8 @@ def _add_inception_options(parser):
 
 def add_eval_commands(commands):
     """The `eval`, `fid` and `stats` subcommands (one block, so other commands merge cleanly)."""
+    from .evaluation.cli_options import add_metric_arguments
+
     ev = commands.add_parser(
         "eval",
         help="FID, KID, IS and PRDC between two image folders (or .npy features / .npz statistics)",
@@ -214,19 +216,17 @@ def add_eval_commands(commands):
     )
     ev.add_argument("real", help="real images: folder, .npy features or .npz statistics")
     ev.add_argument("fake", help="generated images: folder or .npy features (IS is computed on this set)")
-    ev.add_argument("--metrics", default="fid,kid,is,prdc", help="comma-separated: fid,kid,is,prdc (default all)")
+    ev.add_argument("--metrics", default="fid,kid,is,prdc",
+                    help="comma-separated names of the metric registry (default fid,kid,is,prdc): "
+                         "fid, kid, is, prdc, sfid, fd_dinov2, cmmd, vendi, fid_inf, authpct, lpips, ppl")
     ev.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
     _add_inception_options(ev)
-    ev.add_argument("--kid-subsets", type=int, default=100, help="KID subsets (default 100)")
-    ev.add_argument("--kid-subset-size", type=int, default=1000,
-                    help="KID subset size (default 1000, capped by the set sizes)")
-    ev.add_argument("--is-splits", type=int, default=10, help="Inception Score splits (default 10)")
-    ev.add_argument("-k", "--nearest-k", type=int, default=5, help="k of PRDC (default 5)")
     ev.add_argument("--skip-bad", action="store_true", help="skip unreadable image files (default: stop with an error)")
     ev.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
     ev.add_argument("--cache-dir", default=None, help="feature cache folder (default $FASTGAN_CACHE_DIR or ~/.cache/fastgan)")
     ev.add_argument("--num-workers", type=int, default=0, help="image-reading worker processes (default 0)")
     ev.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_metric_arguments(ev)
     ev.set_defaults(run=_run_eval)
 
     fid = commands.add_parser(
@@ -292,14 +292,14 @@ def _run_eval(args):
 
 def _evaluate_from_args(args):
     """fastgan.evaluate with the `fastgan eval` options."""
-    from .evaluate import evaluate
+    from .evaluation import evaluate
+    from .evaluation.cli_options import metric_options_from_args
 
     return evaluate(
         args.real, args.fake, metrics=args.metrics, feature_extractor=_inception(args.weights, args.device),
         batch_size=args.batch_size, device=args.device, cache=not args.no_cache, cache_dir=args.cache_dir,
-        verbose=not args.quiet, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
-        is_splits=args.is_splits, prdc_k=args.nearest_k, on_error="skip" if args.skip_bad else "raise",
-        num_workers=args.num_workers,
+        verbose=not args.quiet, on_error="skip" if args.skip_bad else "raise", num_workers=args.num_workers,
+        **metric_options_from_args(args),
     )
 
 
@@ -325,7 +325,7 @@ def _run_stats(args):
 
     import numpy as np
 
-    from .evaluate import Extractor, load_features
+    from .evaluation import Extractor, load_features
     from .metrics.stats import FeatureStats
 
     out = args.out if args.out.endswith(".npz") else args.out + ".npz"

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..evaluate import Extractor, load_features
+from ..evaluation import Extractor, load_features
 from ..metrics.fid import frechet_distance
 from ..metrics.inception_score import inception_score
 from ..metrics.kid import kid

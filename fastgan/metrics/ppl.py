@@ -57,7 +57,7 @@ def perceptual_path_length(generator, num_samples=10000, epsilon=1e-4, space="z"
         (mean, std) of the kept distances as floats, and all distances [num_samples] as a
         float64 NumPy array (before discarding).
     """
-    from ..evaluate import generator_device, generator_latent_dim
+    from ..evaluation.inputs import generator_device, generator_latent_dim
 
     if space not in ("z", "w"):
         raise ValueError(f'space must be "z" or "w", got {space!r}')

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ....evaluate import Extractor
+from ....evaluation import Extractor
 from ..metric import MetricBase
 
 

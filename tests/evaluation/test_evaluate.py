@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import fastgan
-from fastgan.evaluate import Extractor, default_cache_dir
+from fastgan.evaluation import Extractor, default_cache_dir
 from fastgan.metrics import fid_from_features, inception_score, kid, prdc
 from fastgan.networks import FIDInceptionV3
 from fastgan.networks.weights import WeightsNotFoundError, load_seeded
