@@ -158,20 +158,20 @@ def _folder_features(path, name, extractor, layers, cache, cache_dir, batch_size
         raise ValueError(f"{name}: {exc}; remove or fix the file, or pass on_error='skip'") from exc
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
-    target, kept = None, ()
+    rows = rows_of(len(dataset), shard)
+    folder, key, kept = None, None, ()
     identity = extractor.identity if cache else None
     if identity:
         key = folder_cache_key(dataset.files, path, identity, on_error)
-        target = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        target = target / "features" / f"{key}.npz"
-        cached, kept = _read_cache(target, name, layers)
+        folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "features"
+        cached, kept = _read_cached_rows(folder, key, rows, len(dataset), name, layers)
         if cached is not None:
             if verbose:
-                print(f"{name}: features of {path} from the cache ({target})")
+                print(f"{name}: features of {path} from the cache ({folder / key}*)")
             return cached
     collate = dataset.collate
     if shard is not None:
-        dataset = Subset(dataset, range(*rows_of(len(dataset), shard)))
+        dataset = Subset(dataset, range(*rows))
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate)
     wanted = tuple(dict.fromkeys((*layers, *kept)))  # a re-extraction keeps what the cache held
     try:
@@ -179,24 +179,64 @@ def _folder_features(path, name, extractor, layers, cache, cache_dir, batch_size
                              allow_empty=shard is not None)
     except ImageReadError as exc:
         raise ValueError(f"{name}: {exc}; remove or fix the file, or pass on_error='skip'") from exc
-    if target is not None:
-        _write_cache(target, out)
+    if folder is not None and rows[1] > rows[0]:
+        _write_cache(folder / f"{key}-{rows[0]}-{rows[1]}.npz", out)
     return FeatureSet(name, out)
 
 
-def _read_cache(path, name, layers):
-    """(FeatureSet or None when a layer is missing, the layers the file holds)."""
-    if not path.is_file():
+def _cache_pieces(folder, key, total):
+    """[(start, stop, path)] of the cached pieces of one folder's features, longest first.
+
+    A run caches the rows it read: the whole folder in one process, its shard under
+    torch.distributed; any run can assemble its rows from pieces of earlier runs of any world size.
+    """
+    pieces = []
+    legacy = folder / f"{key}.npz"  # the one-file layout of earlier versions: every row
+    if legacy.is_file():
+        pieces.append((0, total, legacy))
+    for path in folder.glob(f"{key}-*-*.npz"):
+        try:
+            start, stop = (int(v) for v in path.stem[len(key) + 1:].split("-"))
+        except ValueError:
+            continue
+        if 0 <= start < stop <= total:
+            pieces.append((start, stop, path))
+    return sorted(pieces, key=lambda p: (p[0], -p[1]))
+
+
+def _read_cached_rows(folder, key, rows, total, name, layers):
+    """(FeatureSet of rows [start, stop) from cached pieces, or None; the layers the pieces hold)."""
+    start, stop = rows
+    if stop <= start:
         return None, ()
+    parts, held, position = [], None, start
+    for lo, hi, path in _cache_pieces(folder, key, total):
+        if lo > position:
+            break  # a gap: the rows are not all cached
+        if hi <= position:
+            continue
+        data = _read_cache(path, layers)
+        if data is None:
+            continue
+        take = slice(position - lo, min(hi, stop) - lo)
+        parts.append({k: v[take] for k, v in data.items()})
+        held = set(data) if held is None else held & set(data)
+        position = min(hi, stop)
+        if position >= stop:
+            out = {k: torch.cat([p[k] for p in parts]) for k in held}
+            return FeatureSet(name, out), tuple(held)
+    return None, tuple(held or ())
+
+
+def _read_cache(path, layers):
+    """{layer: tensor} of one cache file holding every layer asked, or None (missing layer, damaged file)."""
     try:
         with np.load(path) as data:
-            held = tuple(data.files)
-            if not set(layers) <= set(held):
-                return None, held
-            out = {k: torch.from_numpy(data[k]) for k in held}
+            if not set(layers) <= set(data.files):
+                return None
+            return {k: torch.from_numpy(data[k]) for k in data.files}
     except (OSError, ValueError, KeyError):
-        return None, ()  # a damaged cache file is recomputed (and overwritten)
-    return FeatureSet(name, out), held
+        return None  # a damaged cache file is recomputed (and overwritten)
 
 
 def _write_cache(path, layers):

@@ -28,7 +28,8 @@ def evaluate(real, fake, metrics=DEFAULT_METRICS, feature_extractor="inception",
               uint8 like saved images, so a generator and a folder of its samples agree).
         Under torch.distributed (e.g. ``torchrun --nproc_per_node N``) every process reads a
         disjoint shard of each input and all return the whole sets' numbers, plus
-        "world_size" and "samples_per_rank" (the real-side cache is not used then).
+        "world_size" and "samples_per_rank". The cache holds the rows each run read, so runs
+        of any world size reuse each other's features.
         metrics: names of the metric registry (`fastgan.evaluation.metric_names()`: fid, kid,
             is, prdc, sfid, fd_dinov2, cmmd, vendi, fid_inf, authpct, lpips, ppl), a tuple or a
             comma-separated string. IS and Vendi are computed on `fake` only; AuthPct takes
@@ -88,7 +89,7 @@ def evaluate(real, fake, metrics=DEFAULT_METRICS, feature_extractor="inception",
     for side, source in (("real", real), ("fake", fake)):
         if plan[side] or any(getattr(m, side) == "images" for m in wanted):
             precheck(source, side)
-    sets = {side: _side_features(side, source, plan[side], context, cache and shard is None, cache_dir)
+    sets = {side: _side_features(side, source, plan[side], context, cache, cache_dir)
             for side, source in (("real", real), ("fake", fake))}
     out = {}
     for m in wanted:

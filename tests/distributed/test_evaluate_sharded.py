@@ -50,7 +50,8 @@ def _worker(rank, size, port, out_dir):
     with fd.process_group_from_env(timeout_s=30) as (got_rank, got_size):
         assert (got_rank, got_size) == (rank, size)
         net, _, generator = _inputs()  # the same seeded weights on every rank
-        result = _evaluate(os.path.join(out_dir, "real"), generator, net, num_samples=37, seed=3)
+        result = _evaluate(os.path.join(out_dir, "real"), generator, net, num_samples=37, seed=3,
+                           cache_dir=os.path.join(out_dir, "cache"))
     with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
         json.dump(result, f)
 
@@ -62,7 +63,7 @@ def _free_port():
 
 
 @pytest.mark.parametrize("size", [2])
-def test_evaluate_under_two_processes_equals_one(size, tmp_path):
+def test_evaluate_under_two_processes_equals_one(size, tmp_path, capsys):
     net, images, generator = _inputs()
     from tiny_inception import write_folder
 
@@ -83,3 +84,11 @@ def test_evaluate_under_two_processes_equals_one(size, tmp_path):
         for key, value in want.items():
             assert got[key] == pytest.approx(value, rel=1e-9), key
     assert results[0] == results[1]
+    # Each process cached the rows it read; one process now reads them all from those pieces.
+    assert sorted(p.name.split("-", 1)[1] for p in (tmp_path / "cache" / "features").glob("*.npz")) == \
+        ["0-20.npz", "20-41.npz"]
+    capsys.readouterr()
+    again = fastgan.evaluate(str(tmp_path / "real"), generator, metrics="fid", feature_extractor=net, batch_size=7,
+                             num_samples=37, seed=3, cache_dir=tmp_path / "cache")
+    assert "real: features of" in capsys.readouterr().out
+    assert again["frechet_inception_distance"] == pytest.approx(want["frechet_inception_distance"], rel=1e-9)
