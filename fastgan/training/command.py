@@ -65,6 +65,10 @@ def family_parser(fam):
     common.add_argument("--threads", type=int, default=None,
                         help="CPU threads (default: torch's; 1 is often fastest for the small models)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
+    common.add_argument("--tensorboard", dest="tensorboard", action="store_const", const=True, default="auto",
+                        help="require TensorBoard event files in OUT (default: written when tensorboard is installed)")
+    common.add_argument("--no-tensorboard", dest="tensorboard", action="store_const", const=False,
+                        help="write no TensorBoard event files")
     recipe = parser.add_argument_group(f"recipe fields of {fam.name} (JSON values; dicts are merged)")
     taken = {a for action in parser._actions for a in action.option_strings}
     defaults = _recipe_defaults(fam)
@@ -136,13 +140,24 @@ def _train(fam, args, out):
                          f"{os.path.join(out_dir, 'last.pt')}")
     trainer = prepare(fam.name, args.data, seed=args.seed, model_config=overrides, data_config=data_config,
                       out_dir=out_dir, steps=args.steps, device=args.device, eval_every=args.eval_every,
-                      eval_samples=args.eval_samples, progress=not args.quiet)
+                      eval_samples=args.eval_samples, progress=not args.quiet, tensorboard=args.tensorboard)
     if args.resume:
         trainer.resume(args.resume)
     result = trainer.fit()
     print_metrics(result, out=out)
     out(f"wrote {out_dir}/ (config.json, last.pt, best.pt, samples.png, metrics.jsonl, metrics.json, metrics.png)")
+    out(_tensorboard_line(trainer, out_dir, args.tensorboard))
     return 0
+
+
+def _tensorboard_line(trainer, out_dir, asked):
+    from .tensorboard import INSTALL_HINT, TensorBoardLogger
+
+    if any(isinstance(logger, TensorBoardLogger) for logger in trainer.loggers):
+        return f"TensorBoard events in {out_dir}/: tensorboard --logdir {os.path.dirname(out_dir) or '.'}"
+    if asked is False:
+        return "no TensorBoard events (--no-tensorboard)"
+    return f"no TensorBoard events: the tensorboard package is not installed ({INSTALL_HINT})"
 
 
 def _overview(names, family):

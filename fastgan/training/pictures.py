@@ -1,12 +1,9 @@
-"""PNG output with pillow: image grids, 2-D scatter plots, and metric curves."""
+"""PNG output with pillow: image grids and 2-D scatter plots (metric curves: plotting.py)."""
 import math
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-
-REFERENCE_COLOUR = (230, 120, 30)  # not a grey: text anti-aliasing produces greys
-
 
 def save_image_grid(images, path, nrow=None, padding=2, scale=None):
     """Tile [N, C, H, W] images in [-1, 1] into one PNG (grey for C=1, RGB for C=3).
@@ -80,59 +77,3 @@ def save_scatter(fake, path, real=None, centers=None, extent=None, size=400):
             draw.line((x, y - 4, x, y + 4), fill=(220, 30, 30))
     img.save(path)
     return path
-
-
-def save_curves(history, keys, path, reference=None, width=640, height=200):
-    """Line plots of metrics over training (one panel per key) as a PNG.
-
-    Args:
-        history: list of dicts with "step" and the keys.
-        keys: metric names to plot (missing ones are skipped).
-        path: output PNG.
-        reference: optional {key: value} drawn as a dashed orange line labelled "real", e.g. the
-            real-vs-held-out metrics, so a curve can be read against what real data scores.
-
-    A panel whose values (and reference) are all positive and span more than 20x uses a
-    log scale: FID falls by orders of magnitude early on, which a linear axis flattens.
-    """
-    reference = reference or {}
-    keys = [k for k in keys if any(_plottable(h.get(k)) for h in history)]
-    img = Image.new("RGB", (width, max(1, len(keys)) * height), "white")
-    draw = ImageDraw.Draw(img)
-    for panel, key in enumerate(keys):
-        pts = [(h["step"], h[key]) for h in history if _plottable(h.get(key))]
-        ref = reference.get(key) if _plottable(reference.get(key)) else None
-        top = panel * height
-        values = [p[1] for p in pts] + ([ref] if ref is not None else [])
-        log = min(values) > 0 and max(values) > 20 * min(values)
-        draw.rectangle((50, top + 10, width - 10, top + height - 25), outline=(0, 0, 0))
-        draw.text((55, top + 12), key + (" (log scale)" if log else ""), fill=(0, 0, 0))
-        xs = [p[0] for p in pts]
-        x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-        y0, y1 = min(values), max(values) if max(values) > min(values) else min(values) + 1
-        draw.text((2, top + 10), f"{y1:.3g}", fill=(0, 0, 0))
-        draw.text((2, top + height - 35), f"{y0:.3g}", fill=(0, 0, 0))
-        draw.text((50, top + height - 22), f"step {x0}", fill=(0, 0, 0))
-        draw.text((width - 90, top + height - 22), f"step {x1}", fill=(0, 0, 0))
-        scale = math.log if log else (lambda v: v)
-
-        def px(x, y):
-            frac = (scale(y) - scale(y0)) / (scale(y1) - scale(y0))
-            return 50 + (x - x0) / (x1 - x0) * (width - 60), top + height - 25 - frac * (height - 35)
-
-        if ref is not None:
-            _, y = px(x0, ref)
-            for left in range(50, width - 10, 12):
-                draw.line((left, y, min(left + 6, width - 10), y), fill=REFERENCE_COLOUR, width=1)
-            draw.text((width - 130, y - 12), f"real {ref:.3g}", fill=REFERENCE_COLOUR)
-        line = [px(x, y) for x, y in pts]
-        if len(line) > 1:
-            draw.line(line, fill=(30, 90, 200), width=2)
-        for x, y in line:
-            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(30, 90, 200))
-    img.save(path)
-    return path
-
-
-def _plottable(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -42,6 +42,11 @@ class Trainer:
         checkpoint_every: iterations between `last.pt` saves (default: eval_every).
         eval_samples: generated samples per evaluation (see Evaluator).
         progress: show a tqdm progress bar.
+        tensorboard: TensorBoard event files in out_dir: "auto" (when the package is installed),
+            True (RuntimeError without it) or False (see fastgan.training.tensorboard).
+        loggers: more run loggers; each may define on_start(trainer), on_step(trainer, logs,
+            seconds), on_evaluation(trainer, metrics), on_samples(trainer, png_path),
+            on_finish(trainer, result) and close(trainer), called at those points of `fit`.
 
     Raises:
         ValueError: before any training, when the data does not fit the model (shape, data
@@ -49,7 +54,8 @@ class Trainer:
     """
 
     def __init__(self, model, data, out_dir=None, steps=None, seed=0, device="cpu", amp="auto",
-                 eval_every=None, sample_every=None, checkpoint_every=None, eval_samples=None, progress=True):
+                 eval_every=None, sample_every=None, checkpoint_every=None, eval_samples=None, progress=True,
+                 tensorboard="auto", loggers=()):
         check_data(model, data)
         self.model, self.data = model, data
         self.family = model.family
@@ -68,6 +74,9 @@ class Trainer:
         self.eval_samples = eval_samples
         self.progress = progress
         self.out_dir = out_dir
+        from .tensorboard import make_loggers
+
+        self.loggers = make_loggers(out_dir, tensorboard) + list(loggers)
 
         model.to(self.device).train()
         nets = model.networks
@@ -178,6 +187,19 @@ class Trainer:
 
     def fit(self):
         """Train for the remaining iterations; returns the final metrics dict (see metrics.json)."""
+        try:
+            return self._fit()
+        finally:  # event files are flushed and closed after a failed run too
+            self._notify("close")
+
+    def _notify(self, hook, *args):
+        """Call `hook` (on_step, on_evaluation, ...) of every logger that defines it."""
+        for logger in self.loggers:
+            method = getattr(logger, hook, None)
+            if method is not None:
+                method(self, *args)
+
+    def _fit(self):
         from tqdm.auto import tqdm
 
         start_time = time.perf_counter()
@@ -186,12 +208,15 @@ class Trainer:
             self._write_json("config.json", {"model": self.model.config, "data": self.data.config,
                                              "seed": self.seed, "steps": self.steps, "device": str(self.device),
                                              "amp": self.amp})
+        self._notify("on_start")
         bar = tqdm(total=self.steps, initial=self.step, disable=not self.progress, desc=self.model.name,
                    dynamic_ncols=True)
         sums, counts = {}, {}
         final = None
         while self.step < self.steps:
+            tick = time.perf_counter()
             losses = self.train_step()
+            self._notify("on_step", losses, time.perf_counter() - tick)
             for key, value in losses.items():
                 sums[key], counts[key] = sums.get(key, 0.0) + value, counts.get(key, 0) + 1
             bar.update(1)
@@ -200,7 +225,9 @@ class Trainer:
                 raise RuntimeError(f"training diverged at step {self.step} ({bad}); try a smaller learning rate")
             last = self.step == self.steps
             if self.eval_every and (self.step % self.eval_every == 0) or last:
-                record = {"step": self.step, **{k: sums[k] / counts[k] for k in sums}, **self.evaluate(),
+                metrics = self.evaluate()
+                self._notify("on_evaluation", metrics)
+                record = {"step": self.step, **{k: sums[k] / counts[k] for k in sums}, **metrics,
                           "seconds": round(time.perf_counter() - start_time, 2)}
                 sums, counts = {}, {}
                 final = record
@@ -208,7 +235,8 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k == "fid" or k.endswith("_loss")})
                 self._log(record)
             if self.out_dir and (last or (self.sample_every and self.step % self.sample_every == 0)):
-                self.save_samples(os.path.join(self.out_dir, "samples", f"step_{self.step:06d}.png"))
+                self._notify("on_samples", self.save_samples(
+                    os.path.join(self.out_dir, "samples", f"step_{self.step:06d}.png")))
             if self.out_dir and (last or (self.checkpoint_every and self.step % self.checkpoint_every == 0)):
                 self.save(os.path.join(self.out_dir, "last.pt"))
         bar.close()
@@ -239,10 +267,12 @@ class Trainer:
             self._write_json("metrics.json", result)
             self.save_samples(os.path.join(self.out_dir, "samples.png"))
             if self.history:
-                from .pictures import save_curves
+                from .plotting import save_curves
 
                 save_curves(self.history, CURVE_KEYS, os.path.join(self.out_dir, "metrics.png"),
-                            reference=self.evaluator.baseline)
+                            reference=self.evaluator.baseline,
+                            title=f"{self.model.name} on {self.data.name}, seed {self.seed}")
+        self._notify("on_finish", result)
         return result
 
     def _write_json(self, name, payload):
