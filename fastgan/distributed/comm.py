@@ -69,18 +69,71 @@ def shard_rows(x, group=None):
     return x[start:stop]
 
 
+class CollectiveError(RuntimeError):
+    """A collective of fastgan.distributed failed: a peer died, timed out, or never called it."""
+
+
 def all_reduce_sum(t, group=None):
     """In place: t summed over every process; returns t."""
     if world(group)[1] > 1:
-        dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
+        _guarded("all_reduce", lambda: dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group), group)
     return t
 
 
 def broadcast(t, src=0, group=None):
     """In place: t from rank `src` on every process; returns t."""
     if world(group)[1] > 1:
-        dist.broadcast(t, src=src, group=group)
+        _guarded("broadcast", lambda: dist.broadcast(t, src=src, group=group), group)
     return t
+
+
+# Collectives entered by this process, per process group. Each process also posts its count in
+# the group's store, so that when one fails the others can say which ranks never reached it.
+_entered = {}
+
+
+def _guarded(what, run, group=None):
+    """run() (a collective); its failure becomes a CollectiveError naming the ranks that did not reach it."""
+    rank, size = world(group)
+    key = "world" if group is None or group is dist.group.WORLD else "-".join(map(str, dist.get_process_group_ranks(group)))
+    count = _entered[key] = _entered.get(key, 0) + 1
+    store = _store()
+    if store is not None:
+        try:
+            store.set(f"fastgan/entered/{key}/{rank}", str(count))
+        except RuntimeError:
+            store = None
+    try:
+        return run()
+    except RuntimeError as exc:
+        behind = _ranks_behind(store, key, count, rank, size)
+        who = (f"rank(s) {', '.join(map(str, behind))} did not reach it" if behind
+               else "a peer stopped answering")
+        raise CollectiveError(
+            f"fastgan.distributed: {what} #{count} failed on rank {rank} of {size}: {who} (a process died or timed "
+            f"out, or not every process called the same metric: every process must call it). Backend: {exc}") from exc
+
+
+def _store():
+    try:
+        return dist.distributed_c10d._get_default_store()
+    except (AttributeError, RuntimeError, ValueError):
+        return None
+
+
+def _ranks_behind(store, key, count, rank, size):
+    """The ranks whose posted count is below `count` (never posted: behind), or [] when the store is gone."""
+    if store is None:
+        return []
+    behind = []
+    try:
+        for other in range(size):
+            name = f"fastgan/entered/{key}/{other}"
+            if other != rank and (not store.check([name]) or int(store.get(name)) < count):
+                behind.append(other)
+    except RuntimeError:
+        return []  # the store lived on a process that is gone
+    return behind
 
 
 def all_gather_counts(count, device, group=None):
@@ -128,5 +181,8 @@ def _exchange(outgoing, incoming, dst, src, group):
     ops = [dist.P2POp(dist.isend, t, dst, group, tag=i) for i, t in enumerate(outgoing) if t.numel()]
     ops += [dist.P2POp(dist.irecv, t, src, group, tag=i) for i, t in enumerate(incoming) if t.numel()]
     if ops:
-        for request in dist.batch_isend_irecv(ops):
-            request.wait()
+        def run():
+            for request in dist.batch_isend_irecv(ops):
+                request.wait()
+
+        _guarded(f"exchange with ranks {dst} and {src}", run, group)

@@ -38,13 +38,19 @@ def _all_metrics(real, fake):
 
 
 def _worker(rank, size, init_file, out_dir, die):
+    import time
+
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=size,
-                            timeout=timedelta(seconds=20))
-    if die and rank == 1:
+                            timeout=timedelta(seconds=6 if die == "idle" else 20))
+    if die == "exit" and rank == 1:
         os._exit(3)  # a process that dies mid-evaluation
+    if die == "idle" and rank == 1:  # alive, but never calls the metric (only rank 0 computes)
+        while not os.path.exists(os.path.join(out_dir, "0.json")):
+            time.sleep(0.2)
+        os._exit(0)
     real, fake = _data()
     real_bounds, fake_bounds = SPLITS[size]
     try:
@@ -58,7 +64,7 @@ def _worker(rank, size, init_file, out_dir, die):
     dist.destroy_process_group()
 
 
-def _launch(size, tmp_path, die=False):
+def _launch(size, tmp_path, die=None):
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path), die)) for r in range(size)]
     for p in procs:
@@ -96,10 +102,12 @@ def test_every_rank_gets_the_single_process_numbers(size, tmp_path, single_proce
     assert all(r == results[0] for r in results)  # identical on every rank
 
 
-def test_a_dead_rank_ends_the_others_with_an_error(tmp_path):
-    results = _launch(2, tmp_path, die=True)
+@pytest.mark.parametrize("die", ["exit", "idle"])
+def test_a_dead_or_absent_rank_ends_the_others_with_an_error_naming_it(die, tmp_path):
+    results = _launch(2, tmp_path, die=die)
     assert results[1] is None
-    assert results[0] is not None and "error" in results[0]
+    assert results[0] is not None
+    assert "CollectiveError" in results[0]["error"] and "rank(s) 1 did not reach it" in results[0]["error"]
 
 
 def test_shard_ranges_cover_every_row_once():
