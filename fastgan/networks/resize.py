@@ -20,13 +20,18 @@ the images' device in one batched pass, and return [N, C, size_h, size_w]:
   intermediate image after the horizontal pass. Equal to PIL to float32 rounding.
 - ``resize_torch_bilinear``: ``F.interpolate(bilinear, align_corners=False)`` (pytorch-fid,
   clean-fid's "legacy_pytorch").
+- ``resize_pil_bicubic_uint8``: PIL's ``Image.resize(..., BICUBIC)`` on 8-bit RGB images, as
+  torchvision's ``Resize`` applies it to PIL images (dgm-eval's DINOv2 transform) and as the
+  CMMD reference resizes its inputs: the same taps in PIL's 22-bit fixed point, an 8-bit
+  intermediate image. Bit-identical to PIL.
 """
 import math
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["resize_tf1_bilinear", "resize_tf1_bilinear_grid", "resize_pil_bicubic", "resize_torch_bilinear"]
+__all__ = ["resize_tf1_bilinear", "resize_tf1_bilinear_grid", "resize_pil_bicubic", "resize_torch_bilinear",
+           "resize_pil_bicubic_uint8"]
 
 # PIL's bicubic filter: Keys' cubic convolution with a = -0.5, support 2 input pixels.
 _BICUBIC_A = -0.5
@@ -124,6 +129,34 @@ def resize_torch_bilinear(x, size):
     return F.interpolate(x, size=_size_pair(size), mode="bilinear", align_corners=False)
 
 
+def resize_pil_bicubic_uint8(x, size):
+    """PIL's bicubic resize of 8-bit images (``Image.resize(..., BICUBIC)`` on mode "RGB"/"L").
+
+    Args:
+        x: uint8 tensor [N, C, H, W]; every channel is resized independently, as PIL does.
+        size: output size, an int (square) or (height, width).
+    Returns:
+        uint8 [N, C, height, width], equal to PIL's result bit for bit. At the input size the
+        input is returned unchanged (PIL returns a copy there).
+
+    PIL's 8-bit path differs from its float path (``resize_pil_bicubic``): the normalised float64
+    taps of ``pil_bicubic_taps`` are rounded to 22-bit fixed point (half away from zero), each
+    output is ``(2**21 + sum of tap * pixel) >> 22`` clamped to 0..255, and the horizontal pass
+    (run only when the width changes) writes an 8-bit image that the vertical pass reads. The
+    sums are exact integers here (int64), so the order of the terms does not matter.
+    """
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8:
+        raise TypeError(f"x must be a uint8 tensor [N,C,H,W], got "
+                        f"{x.dtype if isinstance(x, torch.Tensor) else type(x).__name__}")
+    if x.dim() != 4 or min(x.shape[2:]) < 1:
+        raise ValueError(f"x must have shape [N,C,H,W] with H, W >= 1, got {tuple(x.shape)}")
+    out_h, out_w = _size_pair(size)
+    if x.shape[3] != out_w:
+        x = _pil_pass_uint8(x, 3, out_w)
+    if x.shape[2] != out_h:
+        x = _pil_pass_uint8(x, 2, out_h)
+    return x
+
 def pil_bicubic_taps(in_size, out_size):
     """PIL's bicubic tap table for one axis.
 
@@ -200,6 +233,36 @@ def _pil_pass(x, dim, out_size):
         out[lo:lo + step] = acc
     return out.transpose(2, 3).contiguous() if dim == 3 else out
 
+
+# PIL's fixed point for 8-bit images: PRECISION_BITS = 32 - 8 - 2.
+_PIL_PRECISION_BITS = 22
+
+
+def _pil_pass_uint8(x, dim, out_size):
+    """One PIL 8-bit bicubic pass along `dim` (2: rows, 3: columns) of uint8 x; uint8 result."""
+    first, count, weights = pil_bicubic_taps(x.shape[dim], out_size)
+    # PIL's normalize_coeffs_8bpc: scale by 2**22 and round half away from zero (the C cast
+    # truncates toward zero after adding +-0.5); the scaling by a power of two is exact.
+    scaled = weights * float(1 << _PIL_PRECISION_BITS)
+    fixed = torch.trunc(scaled + torch.where(scaled < 0, -0.5, 0.5)).to(torch.int64)
+    taps = fixed.shape[1]
+    index = first[:, None] + torch.minimum(torch.arange(taps)[None, :], count[:, None] - 1)
+    fixed = torch.where(torch.arange(taps)[None, :] < count[:, None], fixed, 0)
+    index, fixed = index.to(x.device), fixed.to(x.device)
+    src = x.transpose(2, 3) if dim == 3 else x
+    n, c, _, w = src.shape
+    out = torch.empty(n, c, out_size, w, dtype=torch.uint8, device=x.device)
+    step = max(1, _CHUNK_BYTES // max(1, 2 * 8 * c * out_size * w))
+    for lo in range(0, n, step):
+        block = src[lo:lo + step].to(torch.int64)
+        # PIL starts each sum at half a unit of the fixed point (rounding), then adds the taps.
+        acc = torch.full((block.shape[0], c, out_size, w), 1 << (_PIL_PRECISION_BITS - 1),
+                         dtype=torch.int64, device=x.device)
+        for k in range(taps):
+            acc += block.index_select(2, index[:, k]) * fixed[:, k].view(1, 1, out_size, 1)
+        # clip8: an arithmetic shift (floor), then clamping to 0..255.
+        out[lo:lo + step] = torch.bitwise_right_shift(acc, _PIL_PRECISION_BITS).clamp_(0, 255).to(torch.uint8)
+    return out.transpose(2, 3).contiguous() if dim == 3 else out
 
 def _tf1_axis(in_size, out_size, x):
     # torch-fidelity: scale in/out rounded to float32; positions in the input dtype.

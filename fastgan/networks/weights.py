@@ -7,7 +7,10 @@ new downloads go there. ``FASTGAN_OFFLINE=1`` forbids downloading.
 
 Files are verified by SHA-256. Where the publisher embeds a hash prefix in the file name
 (torchvision, pytorch-fid: ``name-<first 8 hex of sha256>.pth``) the registry holds that
-prefix, which is what ``torch.hub`` itself checks; files whose full digest is known carry it.
+prefix, which is what ``torch.hub`` itself checks; files whose full digest is known carry it
+(OpenAI publishes CLIP's in its download URLs). Meta publishes no digest for the DINOv2
+checkpoints: that entry has ``sha256=None`` and is checked only by loading it (its keys and
+shapes must be the network's, see ``load_into``).
 """
 import hashlib
 import importlib.util
@@ -45,10 +48,13 @@ class PublishedWeights:
     Attributes:
         filename: name in the cache folder (the publisher's own, so other libraries' caches are reused).
         url: where it is downloaded from.
-        sha256: the full hex digest, or the hex prefix the publisher embedded in the file name.
+        sha256: the full hex digest, or the hex prefix the publisher embedded in the file name, or
+            None where the publisher gives no digest (the file is then not hash-checked).
         description: what the file is, for error messages.
         package_file: (package, relative path) of a copy that an installed package bundles,
             used when present and its hash matches (the lpips wheel ships its linear layers).
+        extra_dirs: further folders (``~`` expanded) searched after the usual ones: the cache
+            of the publisher's own loader when it is not torch hub's (CLIP's ``~/.cache/clip``).
     """
 
     filename: str
@@ -56,6 +62,7 @@ class PublishedWeights:
     sha256: str
     description: str = ""
     package_file: tuple = ()
+    extra_dirs: tuple = ()
 
 
 def _hub_file(url, description):
@@ -94,6 +101,21 @@ REGISTRY = {
     "lpips-v0.1-vgg": _lpips_linear_layers(
         "vgg", "a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
         "LPIPS v0.1 linear layers for VGG16"),
+    # torch.hub.load("facebookresearch/dinov2", "dinov2_vitl14") caches this file under its own
+    # name in torch hub's checkpoints folder. Meta publishes no SHA-256 for it (see above).
+    "dinov2-vitl14": PublishedWeights(
+        filename="dinov2_vitl14_pretrain.pth",
+        url="https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth",
+        sha256=None,
+        description="DINOv2 ViT-L/14 backbone (facebookresearch/dinov2 hub model dinov2_vitl14)"),
+    # clip.load("ViT-L/14@336px") downloads into ~/.cache/clip; the URL carries the SHA-256.
+    "clip-vit-l-14-336px": PublishedWeights(
+        filename="ViT-L-14-336px.pt",
+        url="https://openaipublic.azureedge.net/clip/models/"
+            "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02/ViT-L-14-336px.pt",
+        sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
+        description="OpenAI CLIP ViT-L/14 at 336 px (a TorchScript archive; fastgan uses its visual.* part)",
+        extra_dirs=("~/.cache/clip",)),
 }
 
 
@@ -138,7 +160,7 @@ def weights_path(name, download=None, progress=True):
         WeightsHashError: a cached or downloaded file has the wrong hash.
     """
     entry = _entry(name)
-    for folder in search_dirs():
+    for folder in search_dirs() + [Path(d).expanduser() for d in entry.extra_dirs]:
         candidate = folder / entry.filename
         if candidate.is_file():
             _verify(candidate, entry)
@@ -289,6 +311,8 @@ _VERIFIED = {}  # (path, size, mtime, expected) -> True: hash each cached file o
 
 
 def _verify(path, entry):
+    if entry.sha256 is None:  # the publisher gives no digest: nothing to compare with
+        return
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns, entry.sha256.lower())
     if _VERIFIED.get(key):
@@ -331,7 +355,7 @@ def _download(entry, target, progress):
                     h.update(chunk)
                     bar.update(len(chunk))
         digest = h.hexdigest()
-        if not digest.startswith(entry.sha256.lower()):
+        if entry.sha256 is not None and not digest.startswith(entry.sha256.lower()):
             raise WeightsHashError(
                 f"the file downloaded from {entry.url} has SHA-256 {digest}, expected {entry.sha256}; "
                 f"it was not kept. Retry, or download it by hand into {target.parent}")
