@@ -102,6 +102,13 @@ def load_data(name, size=None, channels=None, conditional=True):
         hx, hy = digits(size, "heldout")
         return DataSource(name, "images", x, y if conditional else None, hx, hy if conditional else None,
                           10 if conditional else 0, {"name": name, "size": int(size)})
+    # Image-to-image data (fastgan.data.translation): digits-edges, digits-inverted, digits-m,
+    # paired:FOLDER, and folders with A/+B/ (paired) or trainA/+trainB/ (two domains).
+    from .translation import load_translation
+
+    translation = load_translation(name, size=size, channels=channels, conditional=conditional)
+    if translation is not None:
+        return translation
     if os.path.exists(name):
         return _image_folder(name, size, channels or 3)
     raise ValueError(f"unknown data {name!r}: use ring8, grid25, digits, shapes, or a folder of images")
