@@ -242,7 +242,7 @@ def _panel(ax, key, runs):
         name = f"{REFERENCE_LABEL} {value:.4g}"
         if len(refs) > 1:  # runs on different data: one reference per run, in its colour
             name = f"{label}: {name}"
-        ax.axhline(value, color=colour if len(refs) > 1 else "tab:orange", linestyle="--", linewidth=1.2,
+        ax.axhline(value, color=colour if len(refs) > 1 else "black", linestyle="--", linewidth=1.2,
                    label=name)
     _axes_rules(ax, values + [v for v, _, _ in refs.values()])
     ax.set_title(key)
