@@ -201,3 +201,34 @@ def state_fingerprint(module):
         h.update(f"{name}:{value.dtype}:{tuple(value.shape)};".encode())
         h.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
+
+
+def _published_identity(network, entry, preprocessing):
+    def identity():
+        from ..networks.weights import REGISTRY
+
+        weights = REGISTRY[entry]
+        # DINOv2's publisher gives no digest: its file name stands for it.
+        return f"{network}:{weights.sha256 or weights.filename}:{preprocessing}"
+
+    return identity
+
+
+def _build_dinov2(device):
+    from ..networks.dinov2 import DINOv2
+
+    return DINOv2().to(device)
+
+
+def _build_clip(device):
+    from ..networks.clip import CLIPImageEncoder
+
+    return CLIPImageEncoder().to(device)
+
+
+register_extractor(NamedExtractor(
+    "dinov2", "DINOv2 ViT-L/14 class token (1024-d) with dgm-eval's preprocessing (PIL bicubic to 224, ImageNet norm)",
+    _build_dinov2, _published_identity("DINOv2-ViT-L/14", "dinov2-vitl14", "resize=pil224")))
+register_extractor(NamedExtractor(
+    "clip", "CLIP ViT-L/14@336px image embeddings (768-d, unit length) with the CMMD reference's preprocessing",
+    _build_clip, _published_identity("CLIP-ViT-L/14@336px", "clip-vit-l-14-336px", "crop+resize=pil336")))

@@ -82,12 +82,56 @@ def test_one_file_of_features_cannot_stand_for_two_feature_spaces(feature_files)
         fastgan.evaluate(real_path, fake_path, metrics="vendi,cmmd", verbose=False)  # CLIP or Inception features?
 
 
-def test_a_missing_feature_network_is_named_for_image_inputs():
+def test_a_missing_feature_network_is_named_for_image_inputs(monkeypatch):
     images = torch.randint(0, 255, (6, 3, 16, 16), dtype=torch.uint8)
-    if "dinov2" in evaluation.EXTRACTORS:
-        pytest.skip("this installation provides DINOv2")
+    monkeypatch.delitem(evaluation.EXTRACTORS, "dinov2")
     with pytest.raises(ValueError, match="fd_dinov2 needs the 'dinov2' feature network.*npy"):
         fastgan.evaluate(images, images, metrics="fd_dinov2", verbose=False)
+
+
+def test_missing_published_weights_of_a_named_network_say_where_to_put_them(tmp_path, monkeypatch):
+    from fastgan.networks.weights import WeightsNotFoundError
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.delenv("FASTGAN_WEIGHTS_DIR", raising=False)
+    monkeypatch.setenv("FASTGAN_OFFLINE", "1")
+    images = torch.randint(0, 255, (4, 3, 16, 16), dtype=torch.uint8)
+    for name, filename in (("fd_dinov2", "dinov2_vitl14_pretrain.pth"), ("cmmd", "ViT-L-14-336px.pt")):
+        with pytest.raises(WeightsNotFoundError, match=filename):
+            fastgan.evaluate(images, images, metrics=name, verbose=False, device="cpu")
+
+
+def test_dinov2_and_clip_metrics_run_one_pass_of_each_network(monkeypatch):
+    """fd_dinov2 and cmmd through evaluate equal the metrics on each network's own features."""
+    from fastgan.evaluation import NamedExtractor
+    from fastgan.networks import CLIPImageEncoder, DINOv2
+    from fastgan.networks._vit import ViTArch
+    from fastgan.networks.weights import load_seeded
+
+    dino = load_seeded(DINOv2(weights=None, arch=ViTArch(patch=14, width=32, depth=2, heads=4, mlp=64, grid=4),
+                              image_size=56))
+    clip = load_seeded(CLIPImageEncoder(weights=None, arch=ViTArch(patch=14, width=32, depth=2, heads=4, mlp=64,
+                                                                   grid=4, output=16)))
+    calls = {"dinov2": 0, "clip": 0}
+
+    def counted(name, net):
+        def build(device):
+            def run(images):
+                calls[name] += 1
+                return net(images)
+            return run
+        return NamedExtractor(name, "test", build, lambda: None)
+
+    monkeypatch.setitem(evaluation.EXTRACTORS, "dinov2", counted("dinov2", dino))
+    monkeypatch.setitem(evaluation.EXTRACTORS, "clip", counted("clip", clip))
+    gen = torch.Generator().manual_seed(5)
+    real = torch.randint(0, 256, (9, 3, 40, 48), dtype=torch.uint8, generator=gen)
+    fake = torch.randint(0, 180, (8, 3, 40, 48), dtype=torch.uint8, generator=gen)
+    out = fastgan.evaluate(real, fake, metrics="fd_dinov2,cmmd", batch_size=20, verbose=False)
+    assert calls == {"dinov2": 2, "clip": 2}  # one batch per set and network
+    with torch.no_grad():
+        assert out["fd_dinov2"] == pytest.approx(metrics.fid_from_features(dino(real), dino(fake)), rel=1e-6)
+        assert out["cmmd"] == pytest.approx(metrics.cmmd(clip(real), clip(fake)), rel=1e-6)
 
 
 def test_sfid_uses_mixed_6d_branch1x1_first_7_channels():
