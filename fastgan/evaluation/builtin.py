@@ -235,6 +235,18 @@ register_metric(Metric("fid_inf", "FID extrapolated to infinitely many samples (
                        FIDInfinityOptions, _fid_inf))
 
 
+def _is_inf(real, fake, o, context):
+    from ..metrics.fid_infinity import is_infinity
+
+    return {"inception_score_infinity": is_infinity(_logits(fake), min_n=o.min_n, max_n=o.max_n,
+                                                    num_points=o.num_points, seed=o.seed)}
+
+
+register_metric(Metric("is_inf", "Inception Score extrapolated to infinitely many samples (Chong & Forsyth)",
+                       ("inception_score_infinity",), FIDInfinityOptions, _is_inf, real=None,
+                       fake=Space(layer="logits")))
+
+
 def _authpct(real, fake, o, context):
     from ..metrics.authpct import authpct
 

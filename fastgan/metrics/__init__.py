@@ -2,7 +2,7 @@
 from .authpct import authpct
 from .cmmd import cmmd
 from .fid import fid_from_features, frechet_distance
-from .fid_infinity import fid_infinity
+from .fid_infinity import fid_infinity, is_infinity
 from .inception_score import inception_score
 from .kid import kid, polynomial_mmd2
 from .lpips import lpips
@@ -16,6 +16,7 @@ __all__ = [
     "authpct",
     "cmmd",
     "fid_infinity",
+    "is_infinity",
     "vendi_score",
     "fid_from_features",
     "frechet_distance",

@@ -25,7 +25,8 @@ def feature_files(tmp_path_factory):
 
 
 def test_every_promised_name_is_registered():
-    for name in ("fid", "kid", "is", "prdc", "ppl", "lpips", "sfid", "fd_dinov2", "cmmd", "vendi", "fid_inf", "authpct"):
+    for name in ("fid", "kid", "is", "prdc", "ppl", "lpips", "sfid", "fd_dinov2", "cmmd", "vendi", "fid_inf", "is_inf",
+                 "authpct"):
         m = evaluation.metric(name)
         assert m.name == name and m.keys and dataclasses.is_dataclass(m.options)
     with pytest.raises(ValueError, match="unknown metric 'fdd'.*fid"):
@@ -213,3 +214,16 @@ def test_the_command_line_takes_every_metric_option(feature_files, tmp_path, cap
     assert scores["precision"] == metrics.prdc(real, fake, nearest_k=3)["precision"]
     with pytest.raises(SystemExit):
         main(["eval", str(real_path), str(fake_path), "--metrics", "kid", "--kid-subsets", "many"])
+
+
+def test_is_infinity_reads_the_logits_of_the_one_inception_pass():
+    from tiny_inception import TinyNet
+
+    torch.manual_seed(0)
+    net = TinyNet()
+    images = torch.randint(0, 256, (30, 3, 16, 16), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    out = fastgan.evaluate(None, images, metrics="is,is_inf", feature_extractor=net, verbose=False,
+                           is_inf_min_n=10, is_inf_num_points=3)
+    with torch.no_grad():
+        logits = net(images)["logits_unbiased"]
+    assert out["inception_score_infinity"] == pytest.approx(metrics.is_infinity(logits, min_n=10, num_points=3))

@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from fastgan.metrics import authpct, cmmd, fid_infinity, vendi_score
+from fastgan.metrics import authpct, cmmd, fid_infinity, is_infinity, vendi_score
 
 
 @pytest.fixture
@@ -101,6 +101,28 @@ def test_fid_infinity_is_the_intercept_of_the_reference_fit(rng):
     slope, intercept = np.polyfit(1 / want_sizes, want_fids, 1)
     assert value == pytest.approx(intercept, rel=1e-6)
     assert value < fids.min()  # the bias is positive and falls with N
+
+
+def _numpy_is(logits):
+    """The Inception Score of one split, as the reference computes it (softmax, then KL to the marginal)."""
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    kl = (p * (np.log(p) - np.log(p.mean(0, keepdims=True)))).sum(1)
+    return float(np.exp(kl.mean()))
+
+
+def test_is_infinity_is_the_intercept_of_the_reference_fit(rng):
+    logits = rng.standard_normal((700, 10)) * 2
+    value, sizes, scores = is_infinity(logits, min_n=50, num_points=6, seed=1, return_points=True)
+    perm_rng = np.random.RandomState(1)
+    want_sizes = np.linspace(50, 700, 6).astype(np.int64)
+    want = [_numpy_is(logits[perm_rng.permutation(700)[:n]]) for n in want_sizes]
+    np.testing.assert_array_equal(sizes, want_sizes)
+    np.testing.assert_allclose(scores, want, rtol=1e-9)
+    slope, intercept = np.polyfit(1 / want_sizes, want, 1)
+    assert value == pytest.approx(intercept, rel=1e-9)
+    with pytest.raises(ValueError, match="max_n"):
+        is_infinity(logits, min_n=800)
 
 
 @pytest.mark.parametrize("call, error, match", [
