@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..evaluation import Extractor, load_features
@@ -164,27 +165,48 @@ class TorchFidelityInceptionV3(nn.Module):
             "pytorch-fid" (the published FID Inception weights, which torch-fidelity's default
             file also holds).
         dtype: torch.float32 (default) or torch.float64 (``feature_extractor_internal_dtype``).
+        feature: 2048 (pool3 and the logits), or 64, 192 or 768: torch-fidelity's features of
+            those names, the average-pooled output of the stem, of the second stem block and of
+            Mixed_6e (what torchmetrics' FID with ``feature=64/192/768`` uses).
 
     ``net(images)`` takes uint8 images [N,3,H,W] (or floats in [0,1], taken as pixels x 255) and
     returns a dict: ``pool3`` [N,2048] and ``logits_unbiased`` / ``logits`` [N,1008], float32,
     computed as torch-fidelity does (TF1 bilinear resize of the 0..255 pixels to 299x299, then
-    ``(x - 128) / 128``).
+    ``(x - 128) / 128``); for a block feature, ``features`` [N, feature].
     """
 
-    def __init__(self, weights="pytorch-fid", dtype=torch.float32):
+    # The layers run before each of torch-fidelity's block features, in order ("pool": 3x3/2 max pool).
+    _STAGES = {64: ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "pool"),
+               192: ("Conv2d_3b_1x1", "Conv2d_4a_3x3", "pool"),
+               768: ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e")}
+
+    def __init__(self, weights="pytorch-fid", dtype=torch.float32, feature=2048):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        if feature not in (64, 192, 768, 2048):
+            raise ValueError(f"feature must be 64, 192, 768 or 2048, got {feature!r}")
+        self.feature = feature
         self.inception = FIDInceptionV3(weights=weights, resize=None).to(dtype)
 
     def forward(self, images):
         param = self.inception.fc.weight
         x = to_pixel_float(images, "images", device=param.device, dtype=param.dtype)
         x = tf_pixel_mapping(resize_tf1_bilinear(x, 299))
+        if self.feature != 2048:
+            return {"features": self._block_features(x).float()}
         pool3 = self.inception.pool3(x)
         logits_unbiased = pool3.mm(param.t())
         logits = logits_unbiased + self.inception.fc.bias.unsqueeze(0)
         return {"pool3": pool3.float(), "logits_unbiased": logits_unbiased.float(), "logits": logits.float()}
+
+    def _block_features(self, x):
+        for dims, stage in self._STAGES.items():
+            for name in stage:
+                x = F.max_pool2d(x, kernel_size=3, stride=2) if name == "pool" else getattr(self.inception, name)(x)
+            if dims == self.feature:
+                return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        raise AssertionError("unreachable: feature is checked in __init__")
 
 
 def _check_options(a):

@@ -54,6 +54,21 @@ def test_inception_features_are_torch_fidelitys(size, n, tfid, weights_file):
     assert relative_error(got["logits"], logits) <= 1e-6
 
 
+@pytest.mark.parametrize("size", [32, 64])
+def test_block_features_are_torch_fidelitys(size, tfid, weights_file):
+    """64/192/768: what torchmetrics' FID(feature=64/192/768) runs through torch-fidelity."""
+    extractor_cls = tfid("feature_extractor_inceptionv3").FeatureExtractorInceptionV3
+    anchor = extractor_cls("inception-v3-compat", ["64", "192", "768"], feature_extractor_weights_path=weights_file)
+    imgs = make_images(size + 1, 2, size)
+    with torch.no_grad():
+        want = anchor(imgs)
+        for dims, expected in zip((64, 192, 768), want):
+            got = TorchFidelityInceptionV3(weights=weights_file, feature=dims)(imgs)["features"]
+            assert got.shape == (2, dims) and relative_error(got, expected) <= 1e-6
+    with pytest.raises(ValueError, match="feature must be"):
+        TorchFidelityInceptionV3(weights=weights_file, feature=100)
+
+
 def _anchor_metrics(tfid, f1, l1, f2, splits, subsets, subset_size, seed=2020):
     isc = tfid("metric_isc").isc_features_to_metric(l1, splits, True, seed)
     mf = tfid("metric_fid")

@@ -8,10 +8,8 @@ interface on nn.Module, ``..metric.FallbackMetric``), with torchmetrics' state n
 float64 sums (count, sum, sum of outer products) reduced by "sum"; KID and IS keep feature
 lists reduced by "cat". Each process's ``compute()`` returns the result of the whole data set.
 
-The 2048-d features and the logits come from torch-fidelity's extractor as torchmetrics
-runs it (TF1-compatible bilinear resize to 299, pixels mapped by (x - 128) / 128). The 64-,
-192- and 768-d block features still use pytorch-fid's preprocessing (bilinear resize,
-x / 127.5 - 1), which differs from torchmetrics' for those sizes.
+Every feature size (64, 192, 768, 2048) and the logits come from torch-fidelity's extractor
+as torchmetrics runs it (TF1-compatible bilinear resize to 299, pixels mapped by (x - 128) / 128).
 """
 from copy import deepcopy
 
@@ -21,21 +19,6 @@ from torch import nn
 
 from ....evaluation import Extractor
 from ..metric import MetricBase
-
-
-class _InceptionBlocks(nn.Module):
-    """uint8 images -> average-pooled outputs of one pytorch-fid block (64, 192 or 768 features)."""
-
-    def __init__(self, dims, weights):
-        super().__init__()
-        from ...pytorch_fid import InceptionV3
-
-        self.blocks = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[dims]], weights=weights)
-
-    def forward(self, images):
-        x = images.float() / 255 if images.dtype == torch.uint8 else images
-        out = self.blocks(x)[0]
-        return F.adaptive_avg_pool2d(out, 1).flatten(1)
 
 
 class _ImageFeatureMetric(MetricBase):
@@ -58,13 +41,12 @@ class _ImageFeatureMetric(MetricBase):
         self.normalize = normalize
         if isinstance(feature, nn.Module) or (callable(feature) and not isinstance(feature, (int, str))):
             self.inception = feature
-        elif feature in allowed and feature in (2048, "logits_unbiased", "logits"):
+        elif feature in allowed and feature in (64, 192, 768, 2048, "logits_unbiased", "logits"):
             # torchmetrics runs torch-fidelity's extractor: TF1 bilinear resize, (x - 128) / 128.
             from ...torch_fidelity import TorchFidelityInceptionV3
 
-            self.inception = TorchFidelityInceptionV3(weights=weights_path or "pytorch-fid")
-        elif feature in allowed and feature in (64, 192, 768):
-            self.inception = _InceptionBlocks(feature, weights_path or "pytorch-fid")
+            self.inception = TorchFidelityInceptionV3(weights=weights_path or "pytorch-fid",
+                                                      feature=feature if isinstance(feature, int) else 2048)
         else:
             raise ValueError(f"feature must be one of {list(allowed)} or an nn.Module, got {feature!r}")
         self._extractor = Extractor(self.inception)
