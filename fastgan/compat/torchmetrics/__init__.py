@@ -4,6 +4,7 @@
     from fastgan.compat.torchmetrics.image.kid import KernelInceptionDistance
     from fastgan.compat.torchmetrics.image.inception import InceptionScore
     from fastgan.compat.torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
+    from fastgan.compat.torchmetrics.image.perceptual_path_length import PerceptualPathLength
 
 The classes are also importable from this package directly, as before. States live on
 the CPU as exact float64 statistics (FID) or feature lists (KID, IS); under
@@ -15,7 +16,8 @@ from .image import (
     InceptionScore,
     KernelInceptionDistance,
     LearnedPerceptualImagePatchSimilarity,
+    PerceptualPathLength,
 )
 
 __all__ = ["image", "FrechetInceptionDistance", "KernelInceptionDistance", "InceptionScore",
-           "LearnedPerceptualImagePatchSimilarity"]
+           "LearnedPerceptualImagePatchSimilarity", "PerceptualPathLength"]

@@ -6,6 +6,7 @@ from .fid import FrechetInceptionDistance
 from .inception import InceptionScore
 from .kid import KernelInceptionDistance
 from .lpip import LearnedPerceptualImagePatchSimilarity
+from .perceptual_path_length import PerceptualPathLength
 
 __all__ = ["FrechetInceptionDistance", "KernelInceptionDistance", "InceptionScore",
-           "LearnedPerceptualImagePatchSimilarity"]
+           "LearnedPerceptualImagePatchSimilarity", "PerceptualPathLength"]
