@@ -12,11 +12,11 @@ from .extractors import EXTRACTORS, Extractor, NamedExtractor, register_extracto
 from .features import FeatureSet, default_cache_dir, extract_features, extract_layers, folder_cache_key, load_features
 from .image_metrics import LPIPSOptions, PPLOptions
 from .inputs import generator_device, generator_latent_dim, latent_batches
-from .pipeline import DEFAULT_METRICS, evaluate
+from .pipeline import DEFAULT_METRICS, compute_on_features, evaluate
 from .registry import EvaluationContext, Metric, Space, metric, metric_names, parse_metrics, register_metric
 
 __all__ = [
-    "evaluate", "DEFAULT_METRICS", "metric_names", "metric", "register_metric", "Metric", "Space",
+    "evaluate", "compute_on_features", "DEFAULT_METRICS", "metric_names", "metric", "register_metric", "Metric", "Space",
     "EvaluationContext", "parse_metrics", "Extractor", "NamedExtractor", "EXTRACTORS", "register_extractor",
     "FeatureSet", "load_features", "extract_layers", "extract_features", "folder_cache_key", "default_cache_dir",
     "state_fingerprint", "generator_latent_dim", "generator_device", "latent_batches",

@@ -15,12 +15,20 @@ from .. import distributed
 from .._modes import eval_mode
 
 __all__ = ["image_batches", "generator_latent_dim", "generator_device", "latent_batches", "precheck",
-           "is_stats_file", "is_feature_file", "rows_of", "is_generator"]
+           "is_stats_file", "is_feature_file", "rows_of", "is_generator", "as_feature_tensor"]
 
 
 def is_generator(source):
     """True for a callable input that is not data (a generator of images from latents)."""
     return callable(source) and not isinstance(source, (Dataset, torch.Tensor, np.ndarray, str, os.PathLike))
+
+
+def as_feature_tensor(value, name):
+    """A [N, D] float32 CPU tensor of features given as a tensor or an array (clear error otherwise)."""
+    tensor = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
+    if tensor.dim() != 2:
+        raise ValueError(f"{name} features must be [N, D], got shape {tuple(tensor.shape)}")
+    return tensor.detach().float().cpu()
 
 
 def rows_of(n, shard):

@@ -103,6 +103,41 @@ def evaluate(real, fake, metrics=DEFAULT_METRICS, feature_extractor="inception",
     return out
 
 
+def compute_on_features(metrics, real, fake, options=None, **metric_options):
+    """Registered metrics on feature matrices you already have (one process; no networks run).
+
+    Args:
+        metrics: names (a tuple or a comma-separated string) of metrics on features: fid, kid,
+            is (fake = logits), prdc, vendi, fid_inf, is_inf, authpct, cmmd, fd_dinov2, sfid (each
+            side's matrix is taken as that metric's features).
+        real, fake: [N, D] and [M, D] tensors or arrays (None for a side no metric reads).
+        options, **metric_options: as in `evaluate`.
+
+    Returns:
+        dict with the metrics' result keys.
+    """
+    from .features import FeatureSet
+    from .inputs import as_feature_tensor
+
+    wanted = parse_metrics(metrics)
+    opts = resolve_options(wanted, options, metric_options)
+    sides = {side: None if value is None else FeatureSet(side, {"features": as_feature_tensor(value, side)}, given=True)
+             for side, value in (("real", real), ("fake", fake))}
+    context = EvaluationContext(real, fake, verbose=False)
+    out = {}
+    for m in wanted:
+        views = []
+        for side in ("real", "fake"):
+            space = getattr(m, side)
+            if space is not None and not isinstance(space, Space):
+                raise ValueError(f"{m.name} reads {space}, not features: use fastgan.evaluate")
+            if space is not None and sides[side] is None:
+                raise ValueError(f"{m.name} needs {side} features")
+            views.append(sides[side] if space is not None else None)
+        out.update(m.compute(*views, opts[m.name], context))
+    return out
+
+
 def _plan(wanted, feature_extractor, device):
     """{side: {extractor key: (Extractor, layers)}} of the feature passes the metrics need."""
     extractors = {}

@@ -227,3 +227,21 @@ def test_is_infinity_reads_the_logits_of_the_one_inception_pass():
     with torch.no_grad():
         logits = net(images)["logits_unbiased"]
     assert out["inception_score_infinity"] == pytest.approx(metrics.is_infinity(logits, min_n=10, num_points=3))
+
+
+def test_compute_on_features_is_the_registry_on_given_matrices(feature_files):
+    """What the Trainer calls on its own feature space: the same functions, no networks."""
+    from fastgan.evaluation import compute_on_features
+
+    real_path, fake_path, real, fake = feature_files
+    got = compute_on_features("fid,kid,prdc,vendi", real.numpy(), fake, kid_subsets=5, kid_subset_size=20, prdc_k=3)
+    want = fastgan.evaluate(real_path, fake_path, metrics="fid,kid,prdc", verbose=False, kid_subsets=5,
+                            kid_subset_size=20, prdc_k=3)
+    assert {k: got[k] for k in want} == want
+    assert got["vendi_score"] == pytest.approx(metrics.vendi_score(fake))
+    with pytest.raises(ValueError, match="lpips reads images"):
+        compute_on_features("lpips", real, fake)
+    with pytest.raises(ValueError, match=r"\[N, D\]"):
+        compute_on_features("fid", real[0], fake)
+    with pytest.raises(ValueError, match="needs real features"):
+        compute_on_features("fid", None, fake)
