@@ -8,7 +8,6 @@
     fastgan stats     the Inception statistics (mu, sigma) of an image folder, as .npz
     fastgan train     train a model family on ring8, grid25, digits or an image folder
     fastgan sample    a PNG grid (or scatter plot) of samples from a checkpoint
-    fastgan plot      the metric curves of one or more training runs in one figure
 
 Errors print one readable line (and what to do) on stderr and exit with a
 non-zero status, never a traceback.
@@ -63,17 +62,9 @@ def build_parser():
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     sample.add_argument("--truncation", type=float, default=None, metavar="PSI",
                         help="truncation trick, for families whose sampling declares it (biggan)")
+    sample.add_argument("--picture", default=None, metavar="NAME",
+                        help="a family's own picture instead of a grid (e.g. stylegan: style-mixing)")
     sample.set_defaults(run=_run_sample)
-
-    plot = commands.add_parser(
-        "plot", help="the metric curves of training runs in one figure (seeds side by side)",
-        description="One panel per metric, a line per run, the real-vs-held-out reference dashed. "
-        "Example: fastgan plot runs/dcgan-digits-s0 runs/dcgan-digits-s1 --out dcgan.png")
-    plot.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by fastgan train (--out)")
-    plot.add_argument("--out", required=True, metavar="FILE", help="output figure (.png, .pdf, .svg)")
-    plot.add_argument("--metrics", default=None, help="comma-separated metric names (default: every curve metric)")
-    plot.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    plot.set_defaults(run=_run_plot)
 
     prdc = commands.add_parser(
         "prdc",
@@ -178,6 +169,8 @@ def _run_sample(args):
         labels = torch.full((args.n,), args.label)
     gen = torch.Generator().manual_seed(args.seed)
     options = {"truncation": args.truncation} if args.truncation is not None else {}
+    if args.picture is not None:
+        return _write_picture(model, args, gen, options)
     with torch.no_grad():
         samples = model.sample(args.n, generator=gen, labels=labels, **options)
     save_samples(samples, args.out, num_classes=model.num_classes if args.label is None else 0)
@@ -185,12 +178,20 @@ def _run_sample(args):
     return EXIT_OK
 
 
-def _run_plot(args):
-    from .training.plotting import plot_folders
+def _write_picture(model, args, gen, options):
+    """`fastgan sample --picture NAME`: the family's declared picture (Family.pictures)."""
+    import torch
 
-    keys = [k.strip() for k in args.metrics.split(",") if k.strip()] if args.metrics else None
-    runs = plot_folders(args.runs, args.out, keys=keys, force=args.force)
-    print(f"wrote {args.out} ({len(runs)} run{'s' if len(runs) > 1 else ''}: {', '.join(r.label for r in runs)})")
+    from .training.pictures import save_image_grid
+
+    pictures = model.family.pictures
+    if args.picture not in pictures:
+        raise ValueError(f"--picture: {model.name} draws {', '.join(sorted(pictures)) or 'no pictures'}, "
+                         f"not {args.picture!r}")
+    with torch.no_grad():
+        images, nrow = pictures[args.picture](model.networks, gen, **options)
+    save_image_grid(images, args.out, nrow=nrow)
+    print(f"wrote {args.out} ({args.picture} picture of {model.name})")
     return EXIT_OK
 
 

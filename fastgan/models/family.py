@@ -101,6 +101,9 @@ class Family:
         sample_options: {keyword: help} of the extra keywords its `sample` takes (e.g.
             "truncation"); `Model.sample(..., **options)` passes them on and refuses others, and
             `fastgan sample` exposes the ones it has a flag for (--truncation).
+        pictures: {name: ``picture(nets, generator, **sample_options) -> (images [N, C, H, W], per row)``}:
+            family-specific pictures (StyleGAN's "style-mixing" grid), drawn by
+            `fastgan sample --picture NAME`.
         per_item: it learns something per training sample (GLO's codes), so a model is built
             for one training-set size (DataSpec.num_items) and refuses data of another.
     """
@@ -122,6 +125,7 @@ class Family:
     per_item: bool = False
     check_networks: Optional[Callable] = None
     sample_options: dict = field(default_factory=dict)
+    pictures: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:

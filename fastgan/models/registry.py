@@ -12,7 +12,7 @@ from .nets import check_shape
 
 # One module per family, each exposing FAMILY; listed here, imported on first use.
 FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
-                  "biggan", "cogan", "progan")
+                  "biggan", "cogan", "progan", "stylegan")
 
 _FAMILIES = {}
 _LOADED = False
