@@ -73,9 +73,27 @@ class CollectiveError(RuntimeError):
     """A collective of fastgan.distributed failed: a peer died, timed out, or never called it."""
 
 
+_traffic = {"bytes": 0, "messages": 0}
+
+
+def traffic(reset=False):
+    """{"bytes", "messages"}: payload this process has sent through fastgan.distributed (ring
+    shifts and the payload of each all_reduce / broadcast) since the start or the last reset."""
+    out = dict(_traffic)
+    if reset:
+        _traffic.update(bytes=0, messages=0)
+    return out
+
+
+def _count(*tensors):
+    _traffic["bytes"] += sum(t.numel() * t.element_size() for t in tensors)
+    _traffic["messages"] += 1
+
+
 def all_reduce_sum(t, group=None):
     """In place: t summed over every process; returns t."""
     if world(group)[1] > 1:
+        _count(t)
         _guarded("all_reduce", lambda: dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group), group)
     return t
 
@@ -83,6 +101,7 @@ def all_reduce_sum(t, group=None):
 def broadcast(t, src=0, group=None):
     """In place: t from rank `src` on every process; returns t."""
     if world(group)[1] > 1:
+        _count(t)
         _guarded("broadcast", lambda: dist.broadcast(t, src=src, group=group), group)
     return t
 
@@ -181,6 +200,8 @@ def _exchange(outgoing, incoming, dst, src, group):
     ops = [dist.P2POp(dist.isend, t, dst, group, tag=i) for i, t in enumerate(outgoing) if t.numel()]
     ops += [dist.P2POp(dist.irecv, t, src, group, tag=i) for i, t in enumerate(incoming) if t.numel()]
     if ops:
+        _count(*outgoing)
+
         def run():
             for request in dist.batch_isend_irecv(ops):
                 request.wait()
