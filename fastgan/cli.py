@@ -66,6 +66,18 @@ def build_parser():
                         help="a family's own picture instead of a grid (e.g. stylegan: style-mixing)")
     sample.set_defaults(run=_run_sample)
 
+    translate = commands.add_parser("translate", help="translate images with an image-to-image checkpoint",
+                                    description="Write OUT/<name>.png for every image under INPUT (or OUT.png for "
+                                    "one file), translated by the checkpoint's family.")
+    translate.add_argument("checkpoint", help="a .pt file of an image-to-image family (e.g. pix2pix, cyclegan)")
+    translate.add_argument("input", help="an image file or a folder of images")
+    translate.add_argument("out", help="output folder (or a .png path for one input image)")
+    translate.add_argument("--reverse", action="store_true", help="the other direction (two-way families: B -> A)")
+    translate.add_argument("--seed", type=int, default=0, help="noise seed of stochastic translators (default 0)")
+    translate.add_argument("--no-ema", action="store_true", help="use the raw weights, not their EMA")
+    translate.add_argument("--force", action="store_true", help="overwrite existing output files")
+    translate.set_defaults(run=_run_translate)
+
     prdc = commands.add_parser(
         "prdc",
         help="precision/recall/density/coverage of two feature files (.npy/.npz)",
@@ -192,6 +204,15 @@ def _write_picture(model, args, gen, options):
         images, nrow = pictures[args.picture](model.networks, gen, **options)
     save_image_grid(images, args.out, nrow=nrow)
     print(f"wrote {args.out} ({args.picture} picture of {model.name})")
+    return EXIT_OK
+
+
+def _run_translate(args):
+    from .training.translate import run_translate
+
+    written = run_translate(args.checkpoint, args.input, args.out, reverse=args.reverse, seed=args.seed,
+                            use_ema=not args.no_ema, force=args.force)
+    print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 
 

@@ -67,6 +67,13 @@ def train_domain_classifier(x, y, epochs=15, seed=CLASSIFIER_SEED):
         model = DomainClassifier(x.shape[1], size)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     pad = max(1, size // 8)
+    with torch.enable_grad():  # first use may come from inside an evaluation's no_grad block
+        _fit(model, opt, x, y, epochs, pad, gen)
+    return model.eval().requires_grad_(False)
+
+
+def _fit(model, opt, x, y, epochs, pad, gen):
+    size = x.shape[-1]
     for _ in range(epochs):
         perm = torch.randperm(len(x), generator=gen)
         for start in range(0, len(x), 64):
@@ -77,7 +84,6 @@ def train_domain_classifier(x, y, epochs=15, seed=CLASSIFIER_SEED):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    return model.eval().requires_grad_(False)
 
 
 _LOADED = {}

@@ -106,6 +106,14 @@ class Family:
             `fastgan sample --picture NAME`.
         per_item: it learns something per training sample (GLO's codes), so a model is built
             for one training-set size (DataSpec.num_items) and refuses data of another.
+        translate: ``translate(nets, x, generator, reverse=False) -> [N, *shape]``: image-to-image
+            families map input images x [N, *shape] to outputs (reverse: the other direction, for
+            families with two); `fastgan translate` calls it.
+        sample_grid: ``sample_grid(nets, data, generator) -> (images [N, C, H, W], images per row)``:
+            the grid the Trainer writes as its sample pictures instead of prior samples
+            (translations: input | output | target rows of held-out images).
+        prior_samples: False for families with no prior to sample from (translations): the
+            Evaluator then reports the family's `metrics` alone, not scores of `sample` outputs.
     """
 
     name: str
@@ -126,6 +134,9 @@ class Family:
     check_networks: Optional[Callable] = None
     sample_options: dict = field(default_factory=dict)
     pictures: dict = field(default_factory=dict)
+    translate: Optional[Callable] = None
+    sample_grid: Optional[Callable] = None
+    prior_samples: bool = True
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:

@@ -14,6 +14,8 @@ from .nets import check_shape
 FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
                   "biggan", "cogan", "progan", "stylegan")
 
+FAMILY_MODULES += ("pix2pix", "cyclegan")  # image-to-image translation
+
 _FAMILIES = {}
 _LOADED = False
 

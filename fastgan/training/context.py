@@ -58,6 +58,10 @@ class StepContext:
         """A Batch of `n` (default: the recipe's batch_size) training samples drawn with replacement."""
         return self._trainer._batch(n or self.recipe.batch_size)
 
+    def batch_b(self, n=None):
+        """A Batch of `n` (default: batch_size) samples of the second domain (two-domain data)."""
+        return self._trainer._batch_b(n or self.recipe.batch_size)
+
     def normal(self, *shape):
         """N(0, 1) noise of `shape` on the device, from the noise stream."""
         return torch.randn(*shape, generator=self.noise_generator).to(self.device)

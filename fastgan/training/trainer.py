@@ -98,6 +98,8 @@ class Trainer:
         self._y = data.y.to(self.device) if (data.y is not None and self.family.conditional) else None
         target = data.extra.get("target") if self.family.data == "paired" else None
         self._target = target.to(self.device) if target is not None else None
+        domain_b = data.extra.get("domain_b") if self.family.data == "two-domain" else None
+        self._domain_b = domain_b.to(self.device) if domain_b is not None else None
         self.context = StepContext(self)
 
     # -- one step each ------------------------------------------------------------------
@@ -105,6 +107,11 @@ class Trainer:
         idx = torch.randint(len(self._x), (n,), generator=self.data_gen).to(self.device)
         return Batch(self._x[idx], self._y[idx] if self._y is not None else None, idx,
                      self._target[idx] if self._target is not None else None)
+
+    def _batch_b(self, n):
+        """A Batch of n samples of the second domain (two-domain families), from the data stream."""
+        idx = torch.randint(len(self._domain_b), (n,), generator=self.data_gen).to(self.device)
+        return Batch(self._domain_b[idx], None, idx)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
@@ -286,6 +293,11 @@ class Trainer:
         from .pictures import save_samples
 
         gen = torch.Generator().manual_seed(4321)
+        if self.family.sample_grid is not None:  # e.g. input | output | target rows of translations
+            from .pictures import save_image_grid
+
+            images, nrow = self._in_eval_mode(lambda nets: self.family.sample_grid(nets, self.data, gen))
+            return save_image_grid(images.cpu(), path, nrow=nrow)
 
         def draw(nets):
             points = self.data.kind == "points"
