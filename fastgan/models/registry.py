@@ -12,9 +12,9 @@ from .nets import check_shape
 
 # One module per family, each exposing FAMILY; listed here, imported on first use.
 FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
-                  "biggan", "cogan", "progan", "stylegan")
+                  "biggan", "cogan")
 
-FAMILY_MODULES += ("pix2pix", "cyclegan")  # image-to-image translation
+FAMILY_MODULES += ("pix2pix", "cyclegan", "vae_gan")  # image-to-image translation, VAE-GAN
 
 _FAMILIES = {}
 _LOADED = False
