@@ -12,7 +12,7 @@ from .nets import check_shape
 
 # One module per family, each exposing FAMILY; listed here, imported on first use.
 FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
-                  "biggan", "cogan")
+                  "biggan", "cogan", "progan", "stylegan")
 
 FAMILY_MODULES += ("pix2pix", "cyclegan", "vae_gan")  # image-to-image translation, VAE-GAN
 
