@@ -17,7 +17,8 @@ def digits16():
 def _data_for(fam, source):
     """`source`, with the inverted digits as a second domain for families that consume two domains."""
     if fam.data == "two-domain" and "two-domain" not in source.kinds:
-        source = dataclasses.replace(source, extra={**source.extra, "domain_b": -source.x})
+        source = dataclasses.replace(source, extra={**source.extra, "domain_b": -source.x,
+                                                    "heldout_b": -source.heldout_x})
     return source
 
 
