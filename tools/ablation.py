@@ -83,6 +83,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=STEPS, help=f"iterations per run (default {STEPS})")
     parser.add_argument("--part", default="0/1", help="I/N: run every N-th job starting at I (parallel halves)")
     parser.add_argument("--table", action="store_true", help="only print the table of finished runs")
+    parser.add_argument("--only", default=None, choices=sorted(CONFIGS), help="run this configuration only")
     args = parser.parse_args(argv)
     index, parts = (int(v) for v in args.part.split("/"))
     if not 0 <= index < parts:
@@ -90,7 +91,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.jsonl")
     if not args.table:
-        jobs = [(name, seed) for seed in SEEDS for name in CONFIGS][index::parts]
+        jobs = [(name, seed) for seed in SEEDS for name in CONFIGS if args.only in (None, name)][index::parts]
         for name, seed in jobs:
             if (name, seed, args.steps) in finished(path):
                 continue
