@@ -42,3 +42,20 @@ def test_pix2pix_gan_loss_lowers_fid_against_l1_only(seed):
 def test_cyclegan_keeps_digit_labels_both_ways(seed):
     final = _run("cyclegan", "digits-inverted", seed)
     assert final["a2b_label_accuracy"] >= 0.9 and final["b2a_label_accuracy"] >= 0.9
+
+
+VAE_STEPS = 1500
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vae_gan_fid_below_the_plain_vae(seed):
+    """Same encoder/decoder size (z_dim 32, width 64) and iterations; FID on digits (classifier features)."""
+    torch.set_num_threads(1)
+    finals = {}
+    for model in ("vae-gan", "vae"):
+        _, result = train(model, "digits", seed=seed, steps=VAE_STEPS, eval_every=500, progress=False,
+                          tensorboard=False, model_config={"z_dim": 32, "width": 64})
+        finals[model] = result["final"]
+        print(json.dumps({"model": model, "data": "digits", "seed": seed, "final": result["final"]}))
+    assert finals["vae-gan"]["fid"] < finals["vae"]["fid"]
