@@ -8,6 +8,7 @@
     fastgan stats     the Inception statistics (mu, sigma) of an image folder, as .npz
     fastgan train     train a model family on ring8, grid25, digits or an image folder
     fastgan sample    a PNG grid (or scatter plot) of samples from a checkpoint
+    fastgan plot      the metric curves of one or more training runs in one figure
 
 Errors print one readable line (and what to do) on stderr and exit with a
 non-zero status, never a traceback.
@@ -77,6 +78,16 @@ def build_parser():
     translate.add_argument("--no-ema", action="store_true", help="use the raw weights, not their EMA")
     translate.add_argument("--force", action="store_true", help="overwrite existing output files")
     translate.set_defaults(run=_run_translate)
+
+    plot = commands.add_parser(
+        "plot", help="the metric curves of training runs in one figure (seeds side by side)",
+        description="One panel per metric, a line per run, the real-vs-held-out reference dashed. "
+        "Example: fastgan plot runs/dcgan-digits-s0 runs/dcgan-digits-s1 --out dcgan.png")
+    plot.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by fastgan train (--out)")
+    plot.add_argument("--out", required=True, metavar="FILE", help="output figure (.png, .pdf, .svg)")
+    plot.add_argument("--metrics", default=None, help="comma-separated metric names (default: every curve metric)")
+    plot.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    plot.set_defaults(run=_run_plot)
 
     prdc = commands.add_parser(
         "prdc",
@@ -190,6 +201,24 @@ def _run_sample(args):
     return EXIT_OK
 
 
+def _run_plot(args):
+    from .training.plotting import plot_folders
+
+    keys = [k.strip() for k in args.metrics.split(",") if k.strip()] if args.metrics else None
+    runs = plot_folders(args.runs, args.out, keys=keys, force=args.force)
+    print(f"wrote {args.out} ({len(runs)} run{'s' if len(runs) > 1 else ''}: {', '.join(r.label for r in runs)})")
+    return EXIT_OK
+
+
+def _run_translate(args):
+    from .training.translate import run_translate
+
+    written = run_translate(args.checkpoint, args.input, args.out, reverse=args.reverse, seed=args.seed,
+                            use_ema=not args.no_ema, force=args.force)
+    print(f"wrote {len(written)} image(s) to {args.out}")
+    return EXIT_OK
+
+
 def _write_picture(model, args, gen, options):
     """`fastgan sample --picture NAME`: the family's declared picture (Family.pictures)."""
     import torch
@@ -204,15 +233,6 @@ def _write_picture(model, args, gen, options):
         images, nrow = pictures[args.picture](model.networks, gen, **options)
     save_image_grid(images, args.out, nrow=nrow)
     print(f"wrote {args.out} ({args.picture} picture of {model.name})")
-    return EXIT_OK
-
-
-def _run_translate(args):
-    from .training.translate import run_translate
-
-    written = run_translate(args.checkpoint, args.input, args.out, reverse=args.reverse, seed=args.seed,
-                            use_ema=not args.no_ema, force=args.force)
-    print(f"wrote {len(written)} image(s) to {args.out}")
     return EXIT_OK
 
 
