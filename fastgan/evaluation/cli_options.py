@@ -12,7 +12,7 @@ import json
 from .registry import metric, metric_names
 
 # Older spellings kept working: flag -> the registry flag it stands for.
-ALIASES = {"--nearest-k": "--prdc-k"}
+ALIASES = {"-k": "--prdc-k", "--nearest-k": "--prdc-k"}
 
 
 def add_metric_arguments(parser):
@@ -26,8 +26,6 @@ def add_metric_arguments(parser):
         for f in fields:
             flag = f"--{name}-{f.name}".replace("_", "-")
             flags = [flag] + [alias for alias, target in ALIASES.items() if target == flag]
-            if flag == "--prdc-k":
-                flags.insert(0, "-k")
             group.add_argument(*flags, dest=f"metric__{name}_{f.name}", type=_parser_of(f.default),
                                default=argparse.SUPPRESS, metavar=f.name.upper(),
                                help=f"(default {f.default!r})")

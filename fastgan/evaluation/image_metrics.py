@@ -4,7 +4,7 @@ from typing import Optional
 
 import torch
 
-from .inputs import image_batches, is_generator
+from .inputs import image_batches
 from .registry import Metric, register_metric
 
 
@@ -35,10 +35,8 @@ def _lpips(real, fake, o, context):
 
 
 def _images(context, side):
+    """(image batches, count) of one side; `evaluate` has prechecked folders already."""
     source = getattr(context, side)
-    from .inputs import precheck
-
-    precheck(source, side)
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
         from torch.utils.data import DataLoader
 
@@ -85,8 +83,6 @@ class PPLOptions:
 def _ppl(real, fake, o, context):
     from ..metrics.ppl import perceptual_path_length
 
-    if not is_generator(context.fake):
-        raise ValueError("PPL samples a generator: give fake as a generator (a callable / nn.Module of latents)")
     extra = {"epsilon": o.epsilon, "space": o.space, **(o.options or {})}  # `options` may set them too
     mean, std, _ = perceptual_path_length(context.fake, num_samples=o.samples, latent_dim=context.latent_dim,
                                           seed=context.seed, image_range=context.image_range,

@@ -82,6 +82,7 @@ def generator_latent_dim(generator, latent_dim=None):
 
 
 def generator_device(generator):
+    """The device of a generator module's parameters (CPU for plain callables)."""
     if isinstance(generator, nn.Module):
         for p in generator.parameters():
             return p.device
@@ -139,6 +140,7 @@ def _generated_batches(generator, name, batch_size, num_samples, dim, seed, lo, 
 
 
 def precheck(source, name):
+    """Cheap checks of a path input before any extraction: it exists, and a folder holds images."""
     if not isinstance(source, (str, os.PathLike)):
         return
     from ..data.images import list_images
@@ -152,6 +154,7 @@ def precheck(source, name):
 
 
 def is_stats_file(path):
+    """True for a .npz holding `mu` and `sigma` (statistics of features)."""
     try:
         with np.load(path) as data:
             return {"mu", "sigma"} <= set(data.files)
@@ -160,6 +163,7 @@ def is_stats_file(path):
 
 
 def is_feature_file(path):
+    """True for a .npy of float features [N, D] (read from its header; uint8 arrays are images)."""
     try:
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)
