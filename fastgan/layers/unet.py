@@ -9,11 +9,19 @@ Channels at encoder level k are ngf * min(2^k, 8). Encoder blocks are
 LeakyReLU(0.2) -> conv -> norm (the first has neither activation nor norm, the
 innermost no norm); decoder blocks are ReLU -> transposed conv -> norm, with dropout
 (0.5) in the inner 8*ngf levels when `dropout` is set, and tanh at the output.
+
+With `z_dim` > 0 the U-Net also takes a latent code z [B, z_dim] (BicycleGAN, Zhu et al.
+2017), tiled over the image and concatenated along the channels either to the input only
+(`inject="input"`) or to the input of every encoder level (`inject="all"`); the skip
+connections carry the encoder features without z, as in the paper's code. z_dim=0 builds
+exactly the plain U-Net (same layers, same initialisation draws).
 """
 import torch
 from torch import nn
 
 from ._norms import conv_bias, norm_layer
+
+Z_INJECTIONS = ("input", "all")
 
 
 class UNetGenerator(nn.Module):
@@ -26,19 +34,29 @@ class UNetGenerator(nn.Module):
         ngf: channels of the first level.
         norm: "batch", "instance" or "none".
         dropout: dropout in the innermost 8*ngf decoder levels (Pix2Pix's noise source).
+        z_dim: size of the latent code z taken by `forward` (0: none).
+        inject: where z enters: "input" (concatenated to the image) or "all" (to the input of
+            every encoder level).
     """
 
-    def __init__(self, in_channels=3, out_channels=3, num_downs=8, ngf=64, norm="batch", dropout=False):
+    def __init__(self, in_channels=3, out_channels=3, num_downs=8, ngf=64, norm="batch", dropout=False, z_dim=0,
+                 inject="input"):
         super().__init__()
         if num_downs < 2:
             raise ValueError(f"num_downs must be >= 2, got {num_downs}")
+        if inject not in Z_INJECTIONS:
+            raise ValueError(f"inject must be one of {Z_INJECTIONS}, got {inject!r}")
+        if int(z_dim) < 0:
+            raise ValueError(f"z_dim must be >= 0, got {z_dim}")
         self.num_downs = num_downs
+        self.z_dim, self.inject = int(z_dim), inject
         bias = conv_bias(norm)
         channels = [ngf * min(2**k, 8) for k in range(num_downs)]
         self.encoder = nn.ModuleList()
         for k in range(num_downs):
             layers = [] if k == 0 else [nn.LeakyReLU(0.2)]
-            layers.append(nn.Conv2d(in_channels if k == 0 else channels[k - 1], channels[k], 4, 2, 1, bias=bias))
+            fan_in = (in_channels if k == 0 else channels[k - 1]) + (self.z_dim if k == 0 or inject == "all" else 0)
+            layers.append(nn.Conv2d(fan_in, channels[k], 4, 2, 1, bias=bias))
             if 0 < k < num_downs - 1:
                 layers.append(norm_layer(norm, channels[k]))
             self.encoder.append(nn.Sequential(*layers))
@@ -57,16 +75,26 @@ class UNetGenerator(nn.Module):
                     layers.append(nn.Dropout(0.5))
             self.decoder.append(nn.Sequential(*layers))
 
-    def forward(self, x):
-        """x [B, in_channels, H, W] -> [B, out_channels, H, W] in (-1, 1)."""
+    def forward(self, x, z=None):
+        """x [B, in_channels, H, W] (and z [B, z_dim] when z_dim > 0) -> [B, out_channels, H, W] in (-1, 1)."""
         factor = 2**self.num_downs
         if x.dim() != 4 or x.shape[2] % factor or x.shape[3] % factor:
             raise ValueError(f"UNetGenerator expects [B, C, H, W] with H and W divisible by {factor}, got {tuple(x.shape)}")
+        if self.z_dim and (z is None or tuple(z.shape) != (x.shape[0], self.z_dim)):
+            got = None if z is None else tuple(z.shape)
+            raise ValueError(f"this U-Net takes a latent code z of shape [{x.shape[0]}, {self.z_dim}], got {got}")
+        if not self.z_dim and z is not None:
+            raise ValueError("this U-Net takes no latent code (z_dim=0)")
         skips = []
-        for block in self.encoder:
-            x = block(x)
+        for k, block in enumerate(self.encoder):
+            x = block(_with_code(x, z) if self.z_dim and (k == 0 or self.inject == "all") else x)
             skips.append(x)
         y = self.decoder[-1](skips[-1])
         for k in range(self.num_downs - 2, -1, -1):
             y = self.decoder[k](torch.cat([skips[k], y], dim=1))
         return y
+
+
+def _with_code(x, z):
+    """x [B, C, H, W] with z [B, Z] tiled over H x W appended along the channels: [B, C + Z, H, W]."""
+    return torch.cat([x, z.to(x.dtype)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])], dim=1)

@@ -7,6 +7,12 @@ outputs, lower L1, higher FID). Consumes paired data (x = inputs, extra["target"
 Metrics on held-out pairs: FID of outputs vs targets, L1 to the targets, label accuracy of the
 outputs under the target domain's classifier (built-in sets). `sample` has no prior: use
 `fastgan translate`.
+
+`z_dim > 0` gives "Pix2Pix with noise", the BicycleGAN paper's baseline: the U-Net also
+takes a random code z ~ N(0, I) (injected as `inject` says, fastgan.layers.unet), drawn
+afresh for every training batch and every translation, trained with GAN + L1 alone; its
+evaluation adds the diversity of its outputs (fastgan.models.diversity). z_dim=0 (the
+default) is the plain Pix2Pix, unchanged.
 """
 from dataclasses import dataclass
 
@@ -17,7 +23,8 @@ from ..layers.unet import UNetGenerator
 from ..losses import adversarial_loss
 from .family import Family, Optimizer, Step, device_of
 from .recipe import Recipe, option
-from .translation import PICTURE_COLUMNS, rows, translated, translation_scores
+from .translation import (PICTURE_COLUMNS, latent_code, multimodal_rows, rows, stochastic_scores, translated,
+                          translation_scores)
 
 ADAM = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
 
@@ -40,13 +47,14 @@ class Pix2PixRecipe(Recipe):
             raise ValueError(f"l1_weight and gan_weight must be >= 0, got {self.l1_weight}, {self.gan_weight}")
 
 
-def build(spec, ngf=32, ndf=32, num_downs=None, n_layers=2, norm="batch", dropout=False):
-    """U-Net generator and conditional PatchGAN for images of spec.shape (input and target alike)."""
+def build(spec, ngf=32, ndf=32, num_downs=None, n_layers=2, norm="batch", dropout=False, z_dim=0, inject="input"):
+    """U-Net generator (taking a z_dim code when z_dim > 0) and conditional PatchGAN for images of spec.shape."""
     if len(spec.shape) != 3:
         raise ValueError(f"pix2pix translates images, got samples of shape {spec.shape}")
     channels, size, _ = spec.shape
     num_downs = num_downs or size.bit_length() - 1  # down to a 1x1 bottleneck
-    g = UNetGenerator(channels, channels, num_downs=num_downs, ngf=ngf, norm=norm, dropout=dropout)
+    g = UNetGenerator(channels, channels, num_downs=num_downs, ngf=ngf, norm=norm, dropout=dropout, z_dim=z_dim,
+                      inject=inject)
     d = PatchDiscriminator(2 * channels, ndf=ndf, n_layers=n_layers, norm=norm)
     return {"generator": g, "discriminator": d}, Pix2PixRecipe()
 
@@ -56,7 +64,7 @@ def _d_loss(ctx):
     batch = ctx.batch()
     with ctx.autocast():
         with torch.no_grad():
-            fake = G(batch.x)
+            fake = _generate(ctx, G, batch.x)
         real_scores = D(torch.cat([batch.x, batch.target], 1)).float()
         fake_scores = D(torch.cat([batch.x, fake], 1)).float()
         return adversarial_loss(recipe.loss).discriminator(real_scores, fake_scores)
@@ -66,7 +74,7 @@ def _g_loss(ctx):
     G, D, recipe = ctx.nets["generator"], ctx.nets["discriminator"], ctx.recipe
     batch = ctx.batch()
     with ctx.autocast():
-        fake = G(batch.x)
+        fake = _generate(ctx, G, batch.x)
         l1 = (fake.float() - batch.target).abs().mean()
         loss = recipe.l1_weight * l1
         logs = {"l1": l1.item()}
@@ -77,11 +85,17 @@ def _g_loss(ctx):
     return loss, logs
 
 
+def _generate(ctx, G, x):
+    """G(x), with a fresh code from the noise stream when G takes one (nothing drawn otherwise)."""
+    return G(x, ctx.normal(len(x), G.z_dim)) if G.z_dim else G(x)
+
+
 def translate(nets, x, generator=None, reverse=False):
-    """Inputs [N, C, S, S] -> outputs (one direction only)."""
+    """Inputs [N, C, S, S] -> outputs (one direction only; with noise, a new z per image from `generator`)."""
     if reverse:
         raise ValueError("pix2pix translates one way (input -> target); it has no reverse direction")
-    return nets["generator"](x)
+    G = nets["generator"]
+    return G(x, latent_code(G, len(x), generator))
 
 
 def sample(nets, n, generator, labels):
@@ -89,15 +103,19 @@ def sample(nets, n, generator, labels):
 
 
 def metrics(nets, data, device):
-    """Held-out FID (outputs vs targets), L1 to the targets, label accuracy of the outputs."""
+    """Held-out FID (outputs vs targets), L1 to the targets, label accuracy of the outputs (with noise: diversity)."""
+    if nets["generator"].z_dim:
+        return stochastic_scores(nets["generator"], data)
     out = translated(lambda b: translate(nets, b), data.heldout_x, device_of(nets))
     return translation_scores(data, "b", out, data.extra["heldout_target"], labels=data.heldout_y,
                               targets=data.extra["heldout_target"])
 
 
 def pictures(nets, data, generator):
-    """Rows: held-out inputs | their outputs | their targets."""
+    """Rows: held-out inputs | their outputs (with noise: one row per z) | their targets."""
     x = data.heldout_x[:PICTURE_COLUMNS]
+    if nets["generator"].z_dim:
+        return multimodal_rows(nets["generator"], x, data.extra["heldout_target"][:PICTURE_COLUMNS], generator)
     out = translated(lambda b: translate(nets, b), x, device_of(nets))
     return rows(x, out, data.extra["heldout_target"][:PICTURE_COLUMNS])
 
@@ -113,5 +131,7 @@ FAMILY = Family(
     translate=translate, sample_grid=pictures, prior_samples=False,
     options={"ngf": "U-Net channels of the first level", "ndf": "PatchGAN channels of the first layer",
              "num_downs": "U-Net halvings (null: down to 1x1)", "n_layers": "PatchGAN stride-2 layers",
-             "norm": "batch, instance or none", "dropout": "dropout in the U-Net's inner decoder levels"},
+             "norm": "batch, instance or none", "dropout": "dropout in the U-Net's inner decoder levels",
+             "z_dim": "latent code size of 'Pix2Pix with noise' (0: plain Pix2Pix)",
+             "inject": "where z enters the U-Net: input or all (every encoder level)"},
 )

@@ -14,7 +14,7 @@ from .nets import check_shape
 FAMILY_MODULES = ("gan", "dcgan", "cgan", "wgan", "wgan_gp", "lsgan", "vae", "imle", "glo", "glann", "sagan",
                   "biggan", "cogan", "progan", "stylegan")
 
-FAMILY_MODULES += ("pix2pix", "cyclegan", "vae_gan")  # image-to-image translation, VAE-GAN
+FAMILY_MODULES += ("pix2pix", "cyclegan", "vae_gan", "bicyclegan")  # image-to-image translation, VAE-GAN
 
 _FAMILIES = {}
 _LOADED = False
