@@ -1,7 +1,8 @@
 """The model families on one API: `available()`, `build(name, shape=..., num_classes=..., **overrides)`.
 
 Adversarial: gan, dcgan, cgan, wgan, wgan-gp, lsgan, sagan, biggan, cogan (the improved techniques:
-fastgan.models.techniques). Non-adversarial: vae, imle, glo, glann.
+fastgan.models.techniques). Non-adversarial: vae, imle, glo, glann. Image-to-image and VAE-GAN:
+pix2pix, cyclegan, vae-gan, bicyclegan. Progressive and style-based: progan, stylegan.
 Each family is a fastgan.models.Family declaration (networks, optimisers, steps, data kind,
 sampling); `build` returns a Model (its networks, recipe as data, JSON config).
 """

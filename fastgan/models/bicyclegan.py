@@ -32,7 +32,7 @@ from ..losses import adversarial_loss
 from .family import Family, Optimizer, Step, device_of
 from .nets import ConvEncoder
 from .recipe import Recipe, option
-from .translation import PICTURE_COLUMNS, latent_code, multimodal_rows, stochastic_scores
+from .translation import PICTURE_COLUMNS, multimodal_rows, no_prior, one_way_translate, stochastic_scores
 
 ADAM = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
 
@@ -132,16 +132,8 @@ def _encode_as_constant(E, images):
     return torch.func.functional_call(E, weights, (images,)).float().chunk(2, dim=1)[0]
 
 
-def translate(nets, x, generator=None, reverse=False):
-    """Inputs [N, C, S, S] -> outputs, each for its own z ~ N(0, I) drawn from `generator`."""
-    if reverse:
-        raise ValueError("bicyclegan translates one way (input -> target); it has no reverse direction")
-    G = nets["generator"]
-    return G(x, latent_code(G, len(x), generator))
-
-
-def sample(nets, n, generator, labels):
-    raise ValueError("bicyclegan has no prior over images: translate inputs with `fastgan translate`")
+translate = one_way_translate("bicyclegan")
+sample = no_prior("bicyclegan")
 
 
 def metrics(nets, data, device):

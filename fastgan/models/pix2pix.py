@@ -23,8 +23,8 @@ from ..layers.unet import UNetGenerator
 from ..losses import adversarial_loss
 from .family import Family, Optimizer, Step, device_of
 from .recipe import Recipe, option
-from .translation import (PICTURE_COLUMNS, latent_code, multimodal_rows, rows, stochastic_scores, translated,
-                          translation_scores)
+from .translation import (PICTURE_COLUMNS, multimodal_rows, no_prior, one_way_translate, rows, stochastic_scores,
+                          translated, translation_scores)
 
 ADAM = {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
 
@@ -90,16 +90,8 @@ def _generate(ctx, G, x):
     return G(x, ctx.normal(len(x), G.z_dim)) if G.z_dim else G(x)
 
 
-def translate(nets, x, generator=None, reverse=False):
-    """Inputs [N, C, S, S] -> outputs (one direction only; with noise, a new z per image from `generator`)."""
-    if reverse:
-        raise ValueError("pix2pix translates one way (input -> target); it has no reverse direction")
-    G = nets["generator"]
-    return G(x, latent_code(G, len(x), generator))
-
-
-def sample(nets, n, generator, labels):
-    raise ValueError("pix2pix has no prior to sample from: translate inputs with `fastgan translate`")
+translate = one_way_translate("pix2pix")
+sample = no_prior("pix2pix")
 
 
 def metrics(nets, data, device):

@@ -120,3 +120,27 @@ def stochastic_scores(generator_net, data, seed=1234):
     scores["diversity"] = output_diversity(fn, data.heldout_x, gen)
     scores["diversity_pretrained"] = float(lpips_model()[1] == "pretrained")
     return scores
+
+
+def one_way_translate(family_name):
+    """A family's `translate` for a U-Net "generator" that maps inputs to targets one way.
+
+    The returned ``translate(nets, x, generator=None, reverse=False)`` maps x [N, C, S, S] to
+    outputs; a U-Net with a latent code gets a new z ~ N(0, I) per image from `generator`.
+    """
+    def translate(nets, x, generator=None, reverse=False):
+        """Inputs [N, C, S, S] -> outputs (one direction only; with a code, a new z per image from `generator`)."""
+        if reverse:
+            raise ValueError(f"{family_name} translates one way (input -> target); it has no reverse direction")
+        G = nets["generator"]
+        return G(x, latent_code(G, len(x), generator))
+
+    return translate
+
+
+def no_prior(family_name):
+    """A family's `sample` that refuses: translators have no prior over images to sample from."""
+    def sample(nets, n, generator, labels):
+        raise ValueError(f"{family_name} has no prior to sample from: translate inputs with `fastgan translate`")
+
+    return sample

@@ -43,3 +43,29 @@ def test_bad_sizes():
         UNetGenerator(num_downs=3, ngf=4)(torch.zeros(1, 3, 12, 16))
     with pytest.raises(ValueError, match="norm must be one of"):
         UNetGenerator(norm="layer")
+
+
+@pytest.mark.parametrize("inject", ["input", "all"])
+def test_a_latent_code_changes_the_output(inject):
+    torch.manual_seed(2)
+    net = UNetGenerator(1, 1, num_downs=3, ngf=4, norm="none", z_dim=3, inject=inject)
+    x = torch.randn(2, 1, 8, 8)
+    assert not torch.allclose(net(x, torch.zeros(2, 3)), net(x, torch.ones(2, 3)))
+    widened = [block[-1].in_channels if isinstance(block[-1], torch.nn.Conv2d) else block[-2].in_channels
+               for block in net.encoder]
+    assert widened == ([1 + 3, 4, 8] if inject == "input" else [1 + 3, 4 + 3, 8 + 3])
+    with pytest.raises(ValueError, match=r"latent code z of shape \[2, 3\], got None"):
+        net(x)
+
+
+def test_no_code_is_the_plain_unet_with_the_same_initialisation():
+    torch.manual_seed(3)
+    plain = UNetGenerator(1, 1, num_downs=3, ngf=4)
+    torch.manual_seed(3)
+    zero = UNetGenerator(1, 1, num_downs=3, ngf=4, z_dim=0, inject="all")
+    for (name, p), (_, q) in zip(plain.state_dict().items(), zero.state_dict().items()):
+        assert torch.equal(p, q), name
+    with pytest.raises(ValueError, match="takes no latent code"):
+        zero(torch.zeros(1, 1, 8, 8), torch.zeros(1, 2))
+    with pytest.raises(ValueError, match="inject must be one of"):
+        UNetGenerator(z_dim=2, inject="middle")

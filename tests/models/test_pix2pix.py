@@ -80,3 +80,26 @@ def test_cli_train_then_translate(tmp_path, one_thread, capsys):
     assert "pass --force" in capsys.readouterr().err
     assert main(["translate", str(out / "last.pt"), str(inputs), str(dest), "--force"]) == 0
     assert main(["translate", str(out / "last.pt"), str(inputs), str(dest), "--reverse", "--force"]) == 1
+
+
+def test_with_noise_takes_a_fresh_z_per_image_and_reports_diversity(tmp_path, one_thread):
+    """z_dim > 0: the BicycleGAN paper's "Pix2Pix with noise" baseline (GAN + L1 only)."""
+    trainer = prepare("pix2pix", "digits-edges", steps=1, out_dir=str(tmp_path), progress=False, tensorboard=False,
+                      model_config={"ngf": 8, "ndf": 8, "z_dim": 4, "inject": "all", "batch_size": 8})
+    final = trainer.fit()["final"]
+    assert {"fid", "l1", "label_accuracy", "diversity", "diversity_pretrained"} <= set(final)
+    assert Image.open(tmp_path / "samples.png").size == (4 * (8 * 18 + 2), 4 * (6 * 18 + 2))  # 4 rows of outputs
+    nets = {k: v.eval() for k, v in trainer.model.networks.items()}
+    x = torch.zeros(2, 1, 16, 16)
+    with torch.no_grad():
+        out = family("pix2pix").translate(nets, x, torch.Generator().manual_seed(0))
+    assert (out[0] - out[1]).abs().max() > 0  # one input, two codes
+    assert trainer.model.generator.encoder[1][1].in_channels == 8 + 4  # "all": z at every encoder level
+
+
+def test_without_noise_no_z_and_no_diversity(one_thread):
+    trainer = prepare("pix2pix", "digits-edges", steps=1, progress=False, tensorboard=False,
+                      model_config={"ngf": 8, "ndf": 8, "batch_size": 8})
+    assert trainer.model.generator.z_dim == 0 and "z_dim" not in trainer.model.config["arch"]
+    trainer.train_step()
+    assert "diversity" not in trainer.evaluate()

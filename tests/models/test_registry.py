@@ -12,6 +12,7 @@ SHAPES = [(2,), (1, 16, 16), (3, 32, 32), (1, 64, 64)]
 
 def test_available_lists_every_family():
     assert set(FAMILIES + ["glann", "glo", "imle", "vae", "sagan", "biggan", "cogan"]) <= set(available())
+    assert {"pix2pix", "cyclegan", "vae-gan", "bicyclegan"} <= set(available())
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
