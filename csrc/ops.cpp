@@ -60,11 +60,13 @@ TORCH_LIBRARY(fastgan, m) {
   // One pass over the pairs of x [N, D] (ball centres) and y [M, D]:
   //   y_in_x [M]      #i with d2(x_i, y_j) < x_threshold[i]
   //   x_ball_hits [N] #j with d2(x_i, y_j) < x_threshold[i]
-  //   x_in_y [N]      #j with d2(x_i, y_j) < y_threshold[j] (zeros without y_threshold)
+  //   x_in_y [N]      #j with d2(x_i, y_j) < y_threshold[j] (zeros without y_threshold);
+  //                   with x_in_y_any, 1 if there is such a j, else 0 (not a count: a
+  //                   kernel may stop looking for x_i once one is certain)
   //   realism [M]     max_i realism_weight[i] / d2(x_i, y_j), exact (empty without weights)
   // Thresholds are float64 squared radii; membership is strict.
   m.def("ball_counts(Tensor x, Tensor y, Tensor x_threshold, Tensor? y_threshold, "
-        "Tensor? realism_weight) -> (Tensor, Tensor, Tensor, Tensor)");
+        "Tensor? realism_weight, bool x_in_y_any=False) -> (Tensor, Tensor, Tensor, Tensor)");
 
   // Sum over every pair (x_i, y_j) of a kernel of the pair, accumulated in float64,
   // without the N x M kernel matrix (0-dim float64 tensor):

@@ -2,7 +2,8 @@
 // for every y, the x-balls that contain it, and for every x, the y-points in its
 // ball and the y-balls that contain it. Membership is strict (d^2 < threshold);
 // pairs whose GEMM distance is within the rounding bound of a threshold are
-// decided by an exact float64 recomputation, so counts never depend on rounding.
+// decided by an exact float64 recomputation, so counts never depend on rounding
+// (nor on whether the tiles came from the bfloat16 candidate pass).
 #include <torch/library.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@ template <typename scalar_t>
 struct BallHandler {
   struct State {
     std::vector<int64_t> hits, in_y;
+    std::vector<double> approx, error;  // one row of the tile
   };
   const scalar_t* xs;
   const scalar_t* ys;
@@ -47,40 +49,57 @@ struct BallHandler {
   const double* xt;  // x-ball thresholds (strict)
   const double* yt;  // y-ball thresholds or null
   const double* w;   // realism weights or null
+  bool x_in_y_any;   // x_in_y only needs to be > 0: skip x_i once a y-ball surely holds it
   int64_t* y_in_x;
   double* realism;
   int64_t* x_hits;
   int64_t* x_in_y;
 
-  State make_state() const { return {std::vector<int64_t>(n, 0), std::vector<int64_t>(n, 0)}; }
+  State make_state() const { return {std::vector<int64_t>(n, 0), std::vector<int64_t>(n, 0), {}, {}}; }
 
-  void tile(State& state, const GramTile<scalar_t>& t) {
+  void tile(State& state, GramTile<scalar_t>& t) {
+    // A float32 tile costs about as much as rows * cols / 32 scalar float64 re-checks;
+    // a bfloat16 tile that needs more than that goes on in float32.
+    const int64_t recheck_budget = std::max<int64_t>(64, t.rows * t.cols / 32);
+    int64_t rechecks = 0;
+    state.approx.resize(static_cast<size_t>(t.cols));
+    state.error.resize(static_cast<size_t>(t.cols));
+    double* approx = state.approx.data();
+    double* error = state.error.data();
     for (int64_t i = 0; i < t.rows; ++i) {
+      if (rechecks > recheck_budget) t.escalate();
+      // The row's distances and bounds first, branch-free (vectorised), then the decisions.
+      for (int64_t j = 0; j < t.cols; ++j) {
+        approx[j] = t.approx(i, j);
+        error[j] = t.error(i, j);
+      }
       const int64_t gi = t.r0 + i;
       const scalar_t* x_row = xs + gi * d;
       for (int64_t j = 0; j < t.cols; ++j) {
         const int64_t gj = t.c0 + j;
-        const double approx = t.approx(i, j), error = t.error(i, j);
         double exact = -1.0;  // computed at most once per pair, when needed
         auto exact_d2 = [&]() {
-          if (exact < 0.0) exact = direct_squared_distance(x_row, ys + gj * d, d);
+          if (exact < 0.0) {
+            exact = direct_squared_distance(x_row, ys + gj * d, d);
+            ++rechecks;
+          }
           return exact;
         };
-        int inside = classify(approx, error, xt[gi]);
+        int inside = classify(approx[j], error[j], xt[gi]);
         if (inside == 0) inside = exact_d2() < xt[gi] ? 1 : -1;
         if (inside > 0) {
           ++y_in_x[gj];
           ++state.hits[gi];
         }
-        if (yt != nullptr) {
-          int in_other = classify(approx, error, yt[gj]);
+        if (yt != nullptr && !(x_in_y_any && state.in_y[gi] > 0)) {
+          int in_other = classify(approx[j], error[j], yt[gj]);
           if (in_other == 0) in_other = exact_d2() < yt[gj] ? 1 : -1;
           if (in_other > 0) ++state.in_y[gi];
         }
         if (w != nullptr && w[gi] > 0.0) {
           // Only a pair that might beat the best so far is recomputed exactly,
           // so the maximum is exact (and independent of tiling) at little cost.
-          const double low = approx - error;
+          const double low = approx[j] - error[j];
           const double best_possible = low > 0.0 ? w[gi] / low : kInfinity;
           if (best_possible > realism[gj]) {
             const double d2 = exact_d2();
@@ -103,8 +122,9 @@ struct BallHandler {
 template <typename scalar_t>
 void count_balls(const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
                  const std::optional<at::Tensor>& y_threshold,
-                 const std::optional<at::Tensor>& realism_weight, BallOutputs& out) {
-  const DistanceOperands ops = prepare_distance_operands<scalar_t>(x, y);
+                 const std::optional<at::Tensor>& realism_weight, bool x_in_y_any,
+                 BallOutputs& out) {
+  const DistanceOperands ops = prepare_distance_operands<scalar_t>(x, y, /*allow_low=*/true);
   const at::Tensor xt_c = x_threshold.contiguous();
   const at::Tensor yt_c = y_threshold ? y_threshold->contiguous() : at::Tensor();
   const at::Tensor w_c = realism_weight ? realism_weight->contiguous() : at::Tensor();
@@ -115,6 +135,7 @@ void count_balls(const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_t
                                 xt_c.data_ptr<double>(),
                                 y_threshold ? yt_c.data_ptr<double>() : nullptr,
                                 realism_weight ? w_c.data_ptr<double>() : nullptr,
+                                x_in_y_any,
                                 out.y_in_x.data_ptr<int64_t>(),
                                 realism_weight ? out.realism.data_ptr<double>() : nullptr,
                                 out.x_ball_hits.data_ptr<int64_t>(),
@@ -133,7 +154,8 @@ void check_thresholds(const at::Tensor& t, int64_t rows, const char* name, const
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> ball_counts_cpu(
     const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
-    const std::optional<at::Tensor>& y_threshold, const std::optional<at::Tensor>& realism_weight) {
+    const std::optional<at::Tensor>& y_threshold, const std::optional<at::Tensor>& realism_weight,
+    bool x_in_y_any) {
   check_feature_pair(x, "centers", y, "query");
   check_thresholds(x_threshold, x.size(0), "x_threshold", "centers");
   if (y_threshold) check_thresholds(*y_threshold, y.size(0), "y_threshold", "query");
@@ -145,11 +167,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> ball_counts_cpu(
                                  : at::empty({0}, x.options().dtype(at::kDouble))};
   if (x.size(0) > 0 && y.size(0) > 0) {
     if (x.scalar_type() == at::kDouble) {
-      count_balls<double>(x, y, x_threshold, y_threshold, realism_weight, out);
+      count_balls<double>(x, y, x_threshold, y_threshold, realism_weight, x_in_y_any, out);
     } else {
-      count_balls<float>(x, y, x_threshold, y_threshold, realism_weight, out);
+      count_balls<float>(x, y, x_threshold, y_threshold, realism_weight, x_in_y_any, out);
     }
   }
+  // Per-thread flags were summed: back to 0/1, whatever the thread count.
+  if (x_in_y_any) out.x_in_y.clamp_max_(1);
   return {out.y_in_x, out.x_ball_hits, out.x_in_y, out.realism};
 }
 

@@ -59,7 +59,8 @@ void check_thresholds(const at::Tensor& t, const at::Tensor& like, int64_t rows,
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> ball_counts_cuda(
     const at::Tensor& x, const at::Tensor& y, const at::Tensor& x_threshold,
-    const std::optional<at::Tensor>& y_threshold, const std::optional<at::Tensor>& realism_weight) {
+    const std::optional<at::Tensor>& y_threshold, const std::optional<at::Tensor>& realism_weight,
+    bool x_in_y_any) {
   check_feature_pair(x, "centers", y, "query");
   check_thresholds(x_threshold, x, x.size(0), "x_threshold");
   if (y_threshold) check_thresholds(*y_threshold, x, y.size(0), "y_threshold");
@@ -77,6 +78,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> ball_counts_cuda(
       count_balls<float>(x, y, x_threshold, y_threshold, realism_weight, y_in_x, x_hits, x_in_y, realism);
     }
   }
+  // The CUDA pass counts every pair anyway; "any" is the count's sign.
+  if (x_in_y_any) x_in_y.clamp_max_(1);
   return {y_in_x, x_hits, x_in_y, realism};
 }
 

@@ -2,8 +2,9 @@
 // d^2 for top-k selection), float64 re-ranking of candidates, and the float64 row
 // scan used when candidates cannot prove the k-th neighbour. The float64 distances
 // are summed by a warp (lane-strided partial sums, then a shuffle tree), not in
-// direct_squared_distance's index order, so they may differ from the CPU kernels'
-// in the last bits, and a near-exact tie may rank differently.
+// direct_squared_distance's order (eight interleaved partial sums), so they may
+// differ from the CPU kernels' in the last bits, and a near-exact tie may rank
+// differently.
 #include <cuda_runtime.h>
 
 #include <cstdint>

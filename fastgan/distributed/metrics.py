@@ -182,7 +182,9 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
     def visit(owner, packet):
         centres, thresholds, hits, in_fake = packet
         if centres.shape[0] and y.shape[0]:
-            y_in_x, x_hits, x_in_y, _ = ball_statistics(centres, y, thresholds, fake_thresholds, impl=impl)
+            y_in_x, x_hits, x_in_y, _ = ball_statistics(
+                centres, y, thresholds, fake_thresholds, x_in_y_any=True, impl=impl
+            )
             fake_in_real.add_(y_in_x)
             hits = hits + x_hits
             in_fake = in_fake + x_in_y

@@ -173,7 +173,8 @@ def _cross_counts(real_set, fake_set, real_rows, fake_rows, real_thr, fake_thr, 
             fake = fake_set.load(f0, f0 + fake_rows, dtype, device)
             f1 = f0 + fake.shape[0]
             y_in_x, x_hits, x_in_y, ratio = ball_statistics(
-                real, fake, real_thr[r0:r1], fake_thr[f0:f1], None if weights is None else weights[r0:r1], impl=impl
+                real, fake, real_thr[r0:r1], fake_thr[f0:f1], None if weights is None else weights[r0:r1],
+                x_in_y_any=True, impl=impl,
             )
             fake_in_real[f0:f1] += y_in_x
             real_hits[r0:r1] += x_hits

@@ -112,7 +112,7 @@ def _fake_knn_self(x, k, extra):
     return x.new_empty(shape, dtype=torch.float64), x.new_empty(shape, dtype=torch.int64)
 
 
-def _fake_ball_counts(x, y, x_threshold, y_threshold, realism_weight):
+def _fake_ball_counts(x, y, x_threshold, y_threshold, realism_weight, x_in_y_any=False):
     _check_pair(x, "centers", y, "query")
     _check_vector(x_threshold, x.shape[0], "x_threshold")
     _check_vector(y_threshold, y.shape[0], "y_threshold")

@@ -51,7 +51,7 @@ def radii_to_thresholds(radii, count, device, inclusive=False):
     return thresholds.contiguous()
 
 
-def ball_statistics(x, y, x_thresholds, y_thresholds=None, realism_weights=None, impl="auto"):
+def ball_statistics(x, y, x_thresholds, y_thresholds=None, realism_weights=None, x_in_y_any=False, impl="auto"):
     """One pass over the x-y pairs (x: ball centres), all counts at once.
 
     Args:
@@ -59,16 +59,18 @@ def ball_statistics(x, y, x_thresholds, y_thresholds=None, realism_weights=None,
         x_thresholds: [N] float64 squared radii of the x-balls (strict).
         y_thresholds: optional [M] float64 squared radii of y-balls around the y points.
         realism_weights: optional [N] float64; realism[j] = max_i w_i / d^2(x_i, y_j) over w_i > 0.
+        x_in_y_any: x_in_y only says whether some y-ball holds x_i (1 or 0), which lets
+            the kernel stop checking x_i once one surely does (PRDC's recall needs no more).
 
     Returns:
         (y_in_x [M], x_ball_hits [N], x_in_y [N], realism [M] or empty), counts int64.
     """
     if use_compiled(impl, x.device):
-        return torch.ops.fastgan.ball_counts(x, y, x_thresholds, y_thresholds, realism_weights)
-    return _reference(x, y, x_thresholds, y_thresholds, realism_weights)
+        return torch.ops.fastgan.ball_counts(x, y, x_thresholds, y_thresholds, realism_weights, bool(x_in_y_any))
+    return _reference(x, y, x_thresholds, y_thresholds, realism_weights, x_in_y_any)
 
 
-def _reference(x, y, x_thresholds, y_thresholds=None, realism_weights=None):
+def _reference(x, y, x_thresholds, y_thresholds=None, realism_weights=None, x_in_y_any=False):
     """Plain-PyTorch definition on exact float64 squared distances (chunked over x)."""
     y_in_x = torch.zeros(y.shape[0], dtype=torch.int64, device=x.device)
     x_hits = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
@@ -82,7 +84,8 @@ def _reference(x, y, x_thresholds, y_thresholds=None, realism_weights=None):
         y_in_x += inside.sum(0)
         x_hits[start:stop] = inside.sum(1)
         if y_thresholds is not None:
-            x_in_y[start:stop] = (d2 < y_thresholds[None, :]).sum(1)
+            inside_y = d2 < y_thresholds[None, :]
+            x_in_y[start:stop] = inside_y.any(1) if x_in_y_any else inside_y.sum(1)
         if realism_weights is not None:
             w = realism_weights[start:stop, None]
             ratio = torch.where(w > 0, w / d2, torch.zeros_like(d2))

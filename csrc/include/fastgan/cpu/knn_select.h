@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fastgan/cpu/distance_tiles.h"
+#include "fastgan/cpu/tile_engine.h"
 
 namespace fastgan::cpu {
 
@@ -80,44 +81,72 @@ class CandidateHeaps {
   std::vector<double> rejected_lower_;
 };
 
-// Offer one approximate pair to query `q`'s heap (reference `index`).
-inline void offer_pair(CandidateHeaps& heaps, int64_t q, double approx, double lower,
-                       int64_t index) {
-  if (approx <= heaps.worst_approx(q)) {
-    heaps.offer(q, approx, lower, index);
-  } else {
-    heaps.reject(q, lower);
-  }
-}
-
-// Offer every pair of one Gram tile [rows, cols] to the heaps. Rows are queries;
-// with `symmetric`, columns are queries too (a tile of a set against itself
-// serves both sides). `skip_self` drops pairs with equal global indices.
+// Offer every pair of one Gram tile to the heaps. Rows are queries; with
+// `symmetric`, columns are queries too (a tile of a set against itself serves both
+// sides). `skip_self` drops pairs with equal global indices, where a query's global
+// index is query_ids[row] when given (a pass over some rows of the reference set),
+// else its row. `scratch` holds 4 * t.cols doubles.
+//
+// Most pairs are rejected; each query's current worst kept distance and smallest
+// rejected bound are cached in locals (a stale worst is only ever too large, which
+// sends a pair to the heap's own exact comparison), so a rejection costs two compares.
 template <typename scalar_t>
-inline void offer_tile(CandidateHeaps& heaps, const scalar_t* gram, int64_t r0, int64_t rows,
-                       int64_t c0, int64_t cols, const double* xn, const double* yn,
-                       double error_coefficient, bool skip_self, bool symmetric) {
-  for (int64_t i = 0; i < rows; ++i) {
-    const double norm_i = xn[r0 + i];
-    for (int64_t j = 0; j < cols; ++j) {
-      if (skip_self && r0 + i == c0 + j) continue;
-      const double norm_sum = norm_i + yn[c0 + j];
-      const double approx = norm_sum - 2.0 * static_cast<double>(gram[i * cols + j]);
-      const double lower = approx - error_coefficient * norm_sum;
-      offer_pair(heaps, r0 + i, approx, lower, c0 + j);
-      if (symmetric) offer_pair(heaps, c0 + j, approx, lower, r0 + i);
+inline void offer_tile(CandidateHeaps& heaps, const GramTile<scalar_t>& t, bool skip_self,
+                       bool symmetric, const int64_t* query_ids, double* scratch) {
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  double* approx = scratch;
+  double* lower = scratch + t.cols;
+  double* col_worst = scratch + 2 * t.cols;
+  double* col_rejected = scratch + 3 * t.cols;
+  if (symmetric) {
+    for (int64_t j = 0; j < t.cols; ++j) {
+      col_worst[j] = heaps.worst_approx(t.c0 + j);
+      col_rejected[j] = kNone;
     }
   }
+  for (int64_t i = 0; i < t.rows; ++i) {
+    // The row's distances and bounds first, branch-free (vectorised), then the offers.
+    for (int64_t j = 0; j < t.cols; ++j) {
+      approx[j] = t.approx(i, j);
+      lower[j] = approx[j] - t.error(i, j);
+    }
+    const int64_t row = t.r0 + i;
+    const int64_t self = query_ids != nullptr ? query_ids[row] : row;
+    double row_worst = heaps.worst_approx(row), row_rejected = kNone;
+    for (int64_t j = 0; j < t.cols; ++j) {
+      const int64_t col = t.c0 + j;
+      if (skip_self && self == col) continue;
+      if (approx[j] <= row_worst) {
+        heaps.offer(row, approx[j], lower[j], col);
+        row_worst = heaps.worst_approx(row);
+      } else if (lower[j] < row_rejected) {
+        row_rejected = lower[j];
+      }
+      if (!symmetric) continue;
+      if (approx[j] <= col_worst[j]) {
+        heaps.offer(col, approx[j], lower[j], row);
+        col_worst[j] = heaps.worst_approx(col);
+      } else if (lower[j] < col_rejected[j]) {
+        col_rejected[j] = lower[j];
+      }
+    }
+    heaps.reject(row, row_rejected);
+  }
+  if (symmetric) {
+    for (int64_t j = 0; j < t.cols; ++j) heaps.reject(t.c0 + j, col_rejected[j]);
+  }
 }
 
-// Exact k nearest of query q from its candidates (or an exact scan when the
-// candidates cannot prove it). Writes k squared distances (ascending, float64)
-// and indices. `query_row` is the query's original row; `refs` the original
-// reference rows [m, d]; `self_index` is excluded (-1 for none).
+// Exact k nearest of query q from its candidates (or, with `allow_scan`, an exact
+// scan when the candidates cannot prove it). Writes k squared distances (ascending,
+// float64) and indices; returns false, writing nothing, when unproven without a scan.
+// `query_row` is the query's original row; `refs` the original reference rows
+// [m, d]; `self_index` is excluded (-1 for none).
 template <typename scalar_t>
-void finalize_query(const CandidateHeaps& heaps, int64_t q, int64_t k, const scalar_t* query_row,
+bool finalize_query(const CandidateHeaps& heaps, int64_t q, int64_t k, const scalar_t* query_row,
                     const scalar_t* refs, int64_t m, int64_t d, int64_t self_index,
-                    double* out_d2, int64_t* out_index, std::vector<std::pair<double, int64_t>>& scratch) {
+                    double* out_d2, int64_t* out_index, std::vector<std::pair<double, int64_t>>& scratch,
+                    bool allow_scan = true) {
   const Candidate* cands = heaps.candidates(q);
   const int64_t size = heaps.size(q);
   // Upper bound on the exact k-th distance: the k-th smallest approx + error.
@@ -139,6 +168,7 @@ void finalize_query(const CandidateHeaps& heaps, int64_t q, int64_t k, const sca
   }
   std::sort(scratch.begin(), scratch.end());
   const bool proven = static_cast<int64_t>(scratch.size()) >= k && rejected_lower >= scratch[k - 1].first;
+  if (!proven && !allow_scan) return false;
   if (!proven) {
     // Near-ties beyond the candidate list: settle them with an exact scan.
     scratch.clear();
@@ -152,6 +182,7 @@ void finalize_query(const CandidateHeaps& heaps, int64_t q, int64_t k, const sca
     out_d2[c] = scratch[c].first;
     out_index[c] = scratch[c].second;
   }
+  return true;
 }
 
 }  // namespace fastgan::cpu

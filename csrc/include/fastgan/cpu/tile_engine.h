@@ -9,7 +9,7 @@
 // A handler is any type with
 //   struct State;                      per-thread scratch (may be empty)
 //   State make_state() const;          one per worker thread, made lazily
-//   void tile(State&, const GramTile<scalar_t>&);   called once per tile
+//   void tile(State&, GramTile<scalar_t>&);   called once per tile (may escalate() it)
 //   void merge(State&);                called serially for every state after the loop
 // Tiles of one owner tile (a row tile with Ownership::Rows, a column tile with
 // Ownership::Columns) are only ever handled by one thread, in increasing order of
@@ -32,7 +32,9 @@ namespace fastgan::cpu {
 
 enum class Ownership { Rows, Columns };
 
-// One Gram tile: gram[i * cols + j] = xc[r0 + i] . yc[c0 + j].
+// One Gram tile: gram[i * cols + j] = xc[r0 + i] . yc[c0 + j], possibly from the
+// bfloat16 candidate pass (low); a handler that finds its band too wide to pay for
+// calls escalate() to have the same tile in float32 before it goes on.
 template <typename scalar_t>
 struct GramTile {
   const scalar_t* gram;
@@ -42,14 +44,33 @@ struct GramTile {
   bool mirrored;  // a set against itself, off the diagonal: (i, j) also stands for (j, i)
   const double* x_norms;  // float64 squared norms of the centred rows
   const double* y_norms;
-  double coefficient;  // GEMM rounding bound per unit of |x|^2 + |y|^2
+  double coefficient;  // rounding bound per unit of |x|^2 + |y|^2 (all but the
+                       // bfloat16 dot product, when pair_bound is set)
+  const BFloat16PairBound* pair_bound;  // the bfloat16 tile's dot-product bound, or null
+  const DistanceOperands* ops;
+  at::Tensor* buffer;
 
+  bool low() const { return pair_bound != nullptr; }
   double norm_sum(int64_t i, int64_t j) const { return x_norms[r0 + i] + y_norms[c0 + j]; }
   // GEMM-form squared distance of local pair (i, j); |approx - exact| <= error(i, j).
   double approx(int64_t i, int64_t j) const {
     return norm_sum(i, j) - 2.0 * static_cast<double>(gram[i * cols + j]);
   }
-  double error(int64_t i, int64_t j) const { return coefficient * norm_sum(i, j); }
+  double error(int64_t i, int64_t j) const {
+    const double shared = coefficient * norm_sum(i, j);
+    if (pair_bound == nullptr) return shared;
+    return shared + pair_bound->error(r0 + i, c0 + j, static_cast<double>(gram[i * cols + j]));
+  }
+
+  // Recomputes a bfloat16 tile in float32 (approx and error change, decisions made
+  // so far stay exact); false when the tile is float32 already.
+  bool escalate() {
+    if (!low()) return false;
+    gram = gram_tile<scalar_t>(*ops, r0, rows, c0, cols, *buffer, true);
+    coefficient = tile_error_coefficient<scalar_t>(*ops, true);
+    pair_bound = nullptr;
+    return true;
+  }
 };
 
 // Per-thread handler states, made on first use by each worker.
@@ -74,12 +95,16 @@ class ThreadStates {
 };
 
 // Cross pass: every (x tile, y tile) pair once. Threads split the owner side's tiles.
+// With bfloat16 operands, an owner's tile that the handler escalated predicts its
+// neighbours: the owner's remaining tiles are computed in float32 straight away, so a
+// pass never costs much more than a float32 one.
 template <typename scalar_t, typename Handler>
 void for_each_tile(const DistanceOperands& ops, int64_t tile_rows, int64_t tile_cols,
                    Ownership owner, Handler& handler) {
-  const int64_t n = ops.x.size(0), m = ops.y.size(0), d = ops.x.size(1);
+  const int64_t n = ops.x.size(0), m = ops.y.size(0);
   if (n == 0 || m == 0) return;
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
+  const double low_coefficient = tile_error_coefficient<scalar_t>(ops, false);
+  const double precise_coefficient = tile_error_coefficient<scalar_t>(ops, true);
   const double* xn = ops.x_norms.data_ptr<double>();
   const double* yn = ops.y_norms.data_ptr<double>();
   const int64_t row_tiles = (n + tile_rows - 1) / tile_rows;
@@ -90,13 +115,17 @@ void for_each_tile(const DistanceOperands& ops, int64_t tile_rows, int64_t tile_
     auto& state = states.get([&] { return handler.make_state(); });
     at::Tensor buffer = at::empty({tile_rows * tile_cols}, ops.x_centred.options());
     for (int64_t own = begin; own < end; ++own) {
+      bool low = ops.low_precision();
       for (int64_t other = 0; other < (by_rows ? col_tiles : row_tiles); ++other) {
         const int64_t r0 = (by_rows ? own : other) * tile_rows;
         const int64_t c0 = (by_rows ? other : own) * tile_cols;
         const int64_t rows = std::min(tile_rows, n - r0), cols = std::min(tile_cols, m - c0);
-        const GramTile<scalar_t> tile{gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer),
-                                      r0, rows, c0, cols, own, false, false, xn, yn, coefficient};
+        GramTile<scalar_t> tile{gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer, !low),
+                                r0, rows, c0, cols, own, false, false, xn, yn,
+                                low ? low_coefficient : precise_coefficient,
+                                low ? &ops.bound : nullptr, &ops, &buffer};
         handler.tile(state, tile);
+        low = low && tile.low();
       }
     }
   });
@@ -131,9 +160,10 @@ inline std::vector<std::vector<std::pair<int64_t, int64_t>>> round_robin_pairs(i
 template <typename scalar_t, typename Handler>
 void for_each_self_tile(const DistanceOperands& ops, int64_t preferred_tile, bool balance_threads,
                         Handler& handler) {
-  const int64_t n = ops.x.size(0), d = ops.x.size(1);
+  const int64_t n = ops.x.size(0);
   if (n == 0) return;
-  const double coefficient = gemm_error_coefficient<scalar_t>(d);
+  const double coefficient = tile_error_coefficient<scalar_t>(ops, false);
+  const bool low = ops.low_precision();
   const double* norms = ops.x_norms.data_ptr<double>();
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   const int64_t tile = balance_threads ? std::clamp<int64_t>(n / (4 * threads), 32, preferred_tile)
@@ -144,8 +174,9 @@ void for_each_self_tile(const DistanceOperands& ops, int64_t preferred_tile, boo
   auto run = [&](int64_t a, int64_t b, at::Tensor& buffer) {
     auto& state = states.get([&] { return handler.make_state(); });
     const int64_t r0 = a * tile, rows = size_of(a), c0 = b * tile, cols = size_of(b);
-    const GramTile<scalar_t> view{gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer),
-                                  r0, rows, c0, cols, a, a == b, a != b, norms, norms, coefficient};
+    GramTile<scalar_t> view{gram_tile<scalar_t>(ops, r0, rows, c0, cols, buffer, !low),
+                            r0, rows, c0, cols, a, a == b, a != b, norms, norms, coefficient,
+                            low ? &ops.bound : nullptr, &ops, &buffer};
     handler.tile(state, view);
   };
   at::parallel_for(0, tiles, 1, [&](int64_t begin, int64_t end) {
