@@ -4,7 +4,10 @@ The kernels stream GEMM tiles of squared distances through a per-query bounded
 heap of k + `extra` candidates, then recompute the candidates exactly in float64
 and prove, with a rounding bound on the GEMM, that no rejected point could be
 closer than the k-th; queries that cannot be proven (near-ties beyond the
-candidate list) are settled by an exact scan. Memory grows with N * (k + extra).
+candidate list) are settled by an exact scan. Large float32 problems on CPUs with
+native bfloat16 take their tiles from a bfloat16 GEMM with a wider (still proven)
+band and a float32 pass for the queries it cannot prove (FASTGAN_CANDIDATE_PRECISION,
+README "What exact means here"). Memory grows with N * (k + extra).
 """
 import numpy as np
 import torch
