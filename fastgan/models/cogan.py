@@ -6,8 +6,8 @@ transposed convolution + tanh per domain. D: one strided convolution per domain 
 then a shared DCGAN trunk down to one score. Shared layers carry the high-level semantics
 (which digit, its pose), the unshared ones the domain's rendering, so the same z gives a
 corresponding pair. Both GANs use the non-saturating loss and Adam(2e-4, beta1 0.5); each
-D step sees a real batch of each domain (domain B's rows drawn from the seeded noise
-stream) and the pair generated from one z batch.
+D step sees a real batch of each domain (domain B's from the Trainer, `StepContext.batch_b`,
+like the other two-domain families) and the pair generated from one z batch.
 
 Sampling (`Family.sample`) returns domain A; `sample_pairs` both. On the built-in
 two-domain sets the family adds `pair_label_agreement` to every evaluation: the fraction of
@@ -113,13 +113,16 @@ def build(spec, z_dim=64, width=64):
 
 
 def _domain_b_batch(ctx, n):
-    """n rows of domain B, drawn with the seeded noise stream."""
-    b = ctx.data.extra["domain_b"]
+    """n rows of domain B from the Trainer's data stream, refused unless they have A's shape.
+
+    The generators share every layer but the last, so both domains must be one image shape;
+    the check is here, at the first batch, because the Trainer does not know that constraint.
+    """
+    b = ctx.batch_b(n).x
     if tuple(b.shape[1:]) != tuple(ctx.data.shape):
         raise ValueError(f"cogan needs both domains at one image shape; the data {ctx.data.name!r} has A "
                          f"{tuple(ctx.data.shape)} and B {tuple(b.shape[1:])}")
-    idx = torch.randint(len(b), (n,), generator=ctx.noise_generator)
-    return b[idx].to(ctx.device)
+    return b
 
 
 def discriminator_loss(ctx):
