@@ -3,6 +3,7 @@
     python tools/gan_evidence.py sagan  --out runs/evidence-sagan   # FID, attention maps picture
     python tools/gan_evidence.py biggan --out runs/evidence-biggan  # FID, label accuracy, truncation table
     python tools/gan_evidence.py cogan  --out runs/evidence-cogan   # pair label agreement, pairs picture
+    python tools/gan_evidence.py cogan --model-config '{"shared_upsampling": true}'   # a variant
 
 Each trains the family's default recipe for its default steps (or --steps) with one thread,
 exactly as `fastgan train NAME --data DATA --threads 1` does (seeded the same way), writes the
@@ -13,12 +14,13 @@ import argparse
 import json
 import os
 import sys
+import time
 
 DATA = {"sagan": "digits", "biggan": "digits", "cogan": "digits-inverted"}
 TRUNCATIONS = (None, 2.0, 1.0, 0.5, 0.25)
 
 
-def _train(name, out, seed, steps):
+def _train(name, out, seed, steps, config=None):
     import torch
 
     from fastgan.training import train
@@ -26,7 +28,8 @@ def _train(name, out, seed, steps):
     torch.set_num_threads(1)
     if os.path.exists(os.path.join(out, "metrics.jsonl")):
         raise SystemExit(f"{out} already holds a run; pick another --out")
-    trainer, result = train(name, DATA[name], seed=seed, steps=steps, out_dir=out, progress=False)
+    trainer, result = train(name, DATA[name], seed=seed, steps=steps, out_dir=out, progress=False,
+                            model_config=config)
     return trainer, result
 
 
@@ -38,25 +41,25 @@ def _best_networks(trainer, out):
     return model.eval()
 
 
-def sagan(out, seed=0, steps=None):
+def sagan(out, seed=0, steps=None, config=None):
     """Train sagan on digits; write OUT/attention.png from best.pt; returns the summary."""
     from fastgan.models.sagan import save_attention_picture
 
-    trainer, result = _train("sagan", out, seed, steps)
+    trainer, result = _train("sagan", out, seed, steps, config)
     model = _best_networks(trainer, out)
     save_attention_picture(model.generator, os.path.join(out, "attention.png"), n=6, seed=seed)
     return {"best": result["best"], "final": result["final"], "real": result["real_vs_heldout"],
             "attention_picture": os.path.join(out, "attention.png")}
 
 
-def biggan(out, seed=0, steps=None):
+def biggan(out, seed=0, steps=None, config=None):
     """Train biggan on digits; the truncation table (psi -> FID, precision, recall, label accuracy) of best.pt."""
     import torch
 
     from fastgan.models.biggan import sample_truncated
     from fastgan.training.pictures import save_image_grid
 
-    trainer, result = _train("biggan", out, seed, steps)
+    trainer, result = _train("biggan", out, seed, steps, config)
     model = _best_networks(trainer, out)
     evaluator = trainer.evaluator
     n = evaluator.num_samples
@@ -75,14 +78,14 @@ def biggan(out, seed=0, steps=None):
     return {"best": best, "final": result["final"], "real": result["real_vs_heldout"], "truncation": table}
 
 
-def cogan(out, seed=0, steps=None):
+def cogan(out, seed=0, steps=None, config=None):
     """Train cogan on digits-inverted; pair label agreement of best.pt and a picture of pairs."""
     import torch
 
     from fastgan.models.cogan import pair_metrics, sample_pairs
     from fastgan.training.pictures import save_image_grid
 
-    trainer, result = _train("cogan", out, seed, steps)
+    trainer, result = _train("cogan", out, seed, steps, config)
     model = _best_networks(trainer, out)
     with torch.no_grad():
         metrics = pair_metrics(model.networks, trainer.data)
@@ -103,9 +106,13 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="output folder (default runs/evidence-FAMILY-sSEED)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="iterations (default: the recipe's)")
+    parser.add_argument("--model-config", type=json.loads, default=None,
+                        help="JSON object of recipe fields and architecture options (default: the recipe's)")
     args = parser.parse_args(argv)
     out = args.out or os.path.join("runs", f"evidence-{args.family}-s{args.seed}")
-    summary = RUNS[args.family](out, seed=args.seed, steps=args.steps)
+    start = time.perf_counter()
+    summary = RUNS[args.family](out, seed=args.seed, steps=args.steps, config=args.model_config)
+    summary["wall_s"] = round(time.perf_counter() - start)  # training, evaluations and the evidence
     with open(os.path.join(out, "evidence.json"), "w") as f:
         json.dump(summary, f, indent=2)
     json.dump(summary, sys.stdout, indent=2)

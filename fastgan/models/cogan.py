@@ -51,20 +51,25 @@ class CoupledGenerator(nn.Module):
         shape: (C, S, S), S in 16/32/64 (both domains).
         z_dim: latent size.
         width: channels of the last shared layer; they double towards the 4x4 start.
+        shared_upsampling: the shared trunk also does the last upsampling (to S, width // 2
+            channels) and each domain's head is a stride-1 3x3 convolution, as in the paper's
+            digit generators, where only a full-resolution rendering layer is per domain.
+            Default False: the head upsamples S/2 -> S itself.
     """
 
-    def __init__(self, shape, z_dim=64, width=64):
+    def __init__(self, shape, z_dim=64, width=64, shared_upsampling=False):
         super().__init__()
         channels, size, _ = shape
         self.shape, self.z_dim, self.num_classes = tuple(shape), int(z_dim), 0
         ups = int(math.log2(size // 4))
         chans = [width * 2 ** (ups - 1 - i) for i in range(ups)]
+        if shared_upsampling:
+            chans.append(max(width // 2, 1))  # one more shared layer, at full resolution
         layers = [nn.ConvTranspose2d(z_dim, chans[0], 4, 1, 0), _norm2d("batch", chans[0]), nn.ReLU()]
         for a, b in zip(chans[:-1], chans[1:]):
             layers += [nn.ConvTranspose2d(a, b, 4, 2, 1), _norm2d("batch", b), nn.ReLU()]
         self.shared = nn.Sequential(*layers)
-        self.heads = nn.ModuleDict({d: nn.Sequential(nn.ConvTranspose2d(chans[-1], channels, 4, 2, 1), nn.Tanh())
-                                    for d in DOMAINS})
+        self.heads = nn.ModuleDict({d: _head(chans[-1], channels, shared_upsampling) for d in DOMAINS})
 
     def pair(self, z):
         """(A images, B images) of the same latents z [B, z_dim]."""
@@ -74,6 +79,13 @@ class CoupledGenerator(nn.Module):
     def forward(self, z, labels=None, domain="a"):
         """Images of one domain ("a" or "b") [B, C, S, S]."""
         return self.heads[domain](self.shared(z[:, :, None, None]))
+
+
+def _head(fan_in, channels, full_resolution):
+    """One domain's unshared output layer: upsample S/2 -> S, or render at S (stride 1)."""
+    if full_resolution:
+        return nn.Sequential(nn.Conv2d(fan_in, channels, 3, 1, 1), nn.Tanh())
+    return nn.Sequential(nn.ConvTranspose2d(fan_in, channels, 4, 2, 1), nn.Tanh())
 
 
 class CoupledDiscriminator(nn.Module):
@@ -102,11 +114,12 @@ class CoupledDiscriminator(nn.Module):
         return self.shared(self.inputs[domain](x)).reshape(len(x))
 
 
-def build(spec, z_dim=64, width=64):
+def build(spec, z_dim=64, width=64, shared_upsampling=False):
     shape = spec.shape
     if len(shape) != 3 or shape[1] not in IMAGE_SIZES:
         raise ValueError(f"cogan models images of {IMAGE_SIZES} px, not samples of shape {tuple(shape)}")
-    g, d = CoupledGenerator(shape, z_dim=z_dim, width=width), CoupledDiscriminator(shape, width=width)
+    g = CoupledGenerator(shape, z_dim=z_dim, width=width, shared_upsampling=bool(shared_upsampling))
+    d = CoupledDiscriminator(shape, width=width)
     g.apply(dcgan_init)
     d.apply(dcgan_init)
     return {"generator": g, "discriminator": d}, CoGANRecipe(batch_size=64, steps=2000, ema_decay=0.999)
@@ -194,5 +207,7 @@ FAMILY = Family(
                 "discriminator": Optimizer("d_optimizer", ("discriminator",))},
     steps=(Step("d", ("discriminator",), discriminator_loss), Step("g", ("generator",), generator_loss)),
     sample=sample, data="two-domain", samples=("images",), ema=("generator",), metrics=pair_metrics,
-    options={"z_dim": "latent size", "width": "channels of the last shared G layer and the first D layers"},
+    options={"z_dim": "latent size", "width": "channels of the last shared G layer and the first D layers",
+             "shared_upsampling": "share G's last upsampling too; each domain keeps a stride-1 output layer "
+                                  "(the paper's digit generators)"},
 )

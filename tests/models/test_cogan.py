@@ -56,3 +56,13 @@ def test_refuses_data_without_a_second_domain_or_of_another_shape(two_domains):
         build("cogan", shape=(2,))
     with pytest.raises(ValueError, match="unknown options.*feature_matching"):
         build("cogan", shape=SHAPE, feature_matching=1.0)  # not an option of CoGAN's recipe
+
+
+def test_shared_upsampling_leaves_only_a_full_resolution_layer_per_domain():
+    torch.manual_seed(0)
+    g = build("cogan", shape=SHAPE, width=8, shared_upsampling=True).generator.eval()
+    z = torch.randn(2, g.z_dim)
+    assert g.shared(z[:, :, None, None]).shape[-2:] == SHAPE[1:]  # the trunk reaches full resolution
+    assert all(head[0].stride == (1, 1) for head in g.heads.values())
+    a, b = g.pair(z)
+    assert a.shape == b.shape == (2, *SHAPE) and not torch.allclose(a, b)
