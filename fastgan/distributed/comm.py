@@ -163,23 +163,36 @@ def all_gather_counts(count, device, group=None):
     return all_reduce_sum(counts, group)
 
 
-def ring(packet, visit, group=None):
+def ring(packet, visit, group=None, returning=()):
     """Pass every process's packet once around the ring; returns this process's packet, home again.
 
     Args:
         packet: list of tensors, the same dtypes and trailing shapes on every process
             (row counts may differ), e.g. (features shard, their thresholds, accumulators).
         visit: visit(owner_rank, packet) -> packet, called once for every process's packet
-            (own first); it may update the packet's accumulators, which travel with it.
+            (own first); it may update the packet's accumulators, which travel with it,
+            and must leave every other entry as it found it.
+        returning: indices of the entries visit updates (the accumulators). Only these
+            make the last hop home; the others are this process's own, returned as given.
+            Empty (the default): nothing comes home, the packet is returned as given.
 
     Memory per process: its own packet, one visiting packet and one in flight.
     """
     rank, size = world(group)
+    own = list(packet)
+    returning = sorted(set(int(i) for i in returning))
     for step in range(size):
         packet = visit((rank - step) % size, packet)
-        if size > 1:
+        if size == 1:
+            return packet
+        if step < size - 1:
             packet = _shift(packet, rank, size, group)
-    return packet
+    if not returning:
+        return own
+    home = _shift([packet[i] for i in returning], rank, size, group)
+    for i, tensor in zip(returning, home):
+        own[i] = tensor
+    return own
 
 
 def _shift(packet, rank, size, group):

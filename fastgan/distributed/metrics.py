@@ -191,7 +191,7 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
         return [centres, thresholds, hits, in_fake]
 
     zeros = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
-    _, _, real_hits, real_in_fake = ring([x, real_thresholds, zeros, zeros.clone()], visit, group)
+    _, _, real_hits, real_in_fake = ring([x, real_thresholds, zeros, zeros.clone()], visit, group, returning=(2, 3))
     # Per-sample flags -> global means: sums of counts and of flags over processes.
     totals = torch.tensor([
         float((fake_in_real > 0).sum()), float(fake_in_real.sum()), float(y.shape[0]),

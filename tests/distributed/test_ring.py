@@ -1,0 +1,74 @@
+"""fastgan.distributed.comm.ring on 3 gloo processes: every packet visits every process once,
+accumulators come home, and only they make the last hop (the features stay where they are)."""
+import json
+import multiprocessing
+import os
+from datetime import timedelta
+
+import pytest
+import torch
+
+ROWS = [5, 0, 9]  # uneven shards, one empty
+DIM = 4
+
+
+def _shard(rank):
+    return torch.arange(ROWS[rank] * DIM, dtype=torch.float32).reshape(ROWS[rank], DIM) + 1000 * rank
+
+
+def _worker(rank, size, init_file, out_dir, returning):
+    import torch.distributed as dist
+
+    from fastgan.distributed import comm
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=size,
+                            timeout=timedelta(seconds=30))
+    features = _shard(rank)
+    seen = []
+
+    def visit(owner, packet):
+        shard, acc = packet
+        assert torch.equal(shard, _shard(owner))  # the owner's features, untouched
+        seen.append(owner)
+        return [shard, acc + (rank + 1)]
+
+    comm.traffic(reset=True)
+    out = comm.ring([features, torch.zeros(ROWS[rank], dtype=torch.int64)], visit, returning=returning)
+    result = {"seen": seen, "acc": out[1].tolist(), "features_kept": out[0] is features,
+              "bytes": comm.traffic()["bytes"]}
+    with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
+        json.dump(result, f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def _expected_bytes(rank, size, returning):
+    sent = 0
+    for step in range(size - 1):  # the packets passed on: row counts, features, accumulator
+        owner = (rank - step) % size
+        sent += 8 * 2 + ROWS[owner] * DIM * 4 + ROWS[owner] * 8
+    if returning:  # the last hop: this process's packet's accumulator alone
+        sent += 8 * 1 + ROWS[(rank + 1) % size] * 8
+    return sent
+
+
+@pytest.mark.parametrize("returning", [(1,), ()])
+def test_every_packet_visits_every_process_and_only_accumulators_come_home(returning, tmp_path):
+    size = len(ROWS)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path), returning))
+             for r in range(size)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert not p.is_alive(), "a process hung"
+    for rank in range(size):
+        got = json.loads((tmp_path / f"{rank}.json").read_text())
+        assert got["seen"] == [(rank - s) % size for s in range(size)]
+        # Every process added rank + 1 to every packet it saw: 1 + 2 + 3 = 6 when the sums come
+        # home; without `returning` the packet comes back as given.
+        assert got["acc"] == ([6] * ROWS[rank] if returning else [0] * ROWS[rank])
+        assert got["features_kept"]
+        assert got["bytes"] == _expected_bytes(rank, size, returning)
