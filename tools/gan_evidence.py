@@ -88,13 +88,32 @@ def cogan(out, seed=0, steps=None, config=None):
     trainer, result = _train("cogan", out, seed, steps, config)
     model = _best_networks(trainer, out)
     with torch.no_grad():
-        metrics = pair_metrics(model.networks, trainer.data)
+        metrics = {**pair_metrics(model.networks, trainer.data), **_inverse_pair_checks(model.networks, trainer.data)}
         a, b = sample_pairs(model.networks, 32, torch.Generator().manual_seed(seed))
     # Rows of 8 A images, each above the 8 B images of the same latents.
     grid = torch.cat([torch.cat([a[i * 8:(i + 1) * 8], b[i * 8:(i + 1) * 8]]) for i in range(4)])
     save_image_grid(grid, os.path.join(out, "pairs.png"), nrow=8)
     return {"best_checkpoint": metrics, "best": result["best"], "final": result["final"],
             "pairs_picture": os.path.join(out, "pairs.png")}
+
+
+def _inverse_pair_checks(networks, data, n=1000, seed=99):
+    """Checks that need B = -A (digits-inverted), on pair_metrics' pairs (same n and seed).
+
+    "pixel_agreement": the paper's measure, the fraction of pixels on the same side of 0 in a
+    and -b. "inverse_label_agreement": how often domain A's classifier on a and domain B's on
+    -a (the exact inverse) give one label: the ceiling of pair_label_agreement set by the two
+    classifiers alone (they disagree on ambiguous digits), whatever the generators do.
+    """
+    import torch
+
+    from fastgan.data.domain_classifier import domain_classifier, predict
+    from fastgan.models.cogan import sample_pairs
+
+    a, b = sample_pairs(networks, n, torch.Generator().manual_seed(seed))
+    classify_a, classify_b = domain_classifier(data, "a"), domain_classifier(data, "b")
+    return {"pixel_agreement": float(((a > 0) == (-b > 0)).float().mean()),
+            "inverse_label_agreement": float((predict(classify_a, a) == predict(classify_b, -a)).float().mean())}
 
 
 RUNS = {"sagan": sagan, "biggan": biggan, "cogan": cogan}
