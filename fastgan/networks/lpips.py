@@ -93,9 +93,24 @@ class LPIPS(nn.Module):
         a, b = a.to(w.device, w.dtype), b.to(w.device, w.dtype)
         if normalize:
             a, b = 2 * a - 1, 2 * b - 1
+        return self.forward_scaled((a - self.shift) / self.scale, (b - self.shift) / self.scale)
+
+    def forward_scaled(self, a, b):
+        """Distances between images already scaled for the backbone.
+
+        For callers that must scale (and resize) in another order than ``forward``, e.g.
+        torch-fidelity, which scales 0..255 pixels by ``(x - (1 + shift) * 255 / 2) * 2 / (scale * 255)``
+        and then resizes: at PPL's tiny steps the rounding of the order matters.
+
+        Args:
+            a, b: float [N,3,H,W], ``(x - shift) / scale`` of the [-1,1] images, same shape and
+                on this module's device and dtype.
+        Returns:
+            float [N].
+        """
         n = a.shape[0]
         # One backbone pass over both halves: fewer, larger convolutions.
-        feats = self.backbone.taps((torch.cat([a, b]) - self.shift) / self.scale)
+        feats = self.backbone.taps(torch.cat([a, b]))
         total = 0
         for lin, f in zip(self.lins, feats):
             f = f / (f.pow(2).sum(dim=1, keepdim=True).sqrt() + _EPS)

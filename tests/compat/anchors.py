@@ -99,3 +99,40 @@ def cleanfid_stubs():
     port.InceptionV3 = None
     return {"torchvision": torchvision, "torchvision.transforms": torchvision.transforms,
             "requests": types.ModuleType("requests"), "cleanfid.inception_pytorch": port}
+
+
+def torchvision_stub(vgg16=None):
+    """A stand-in ``torchvision`` under which torch-fidelity's whole package imports.
+
+    torch-fidelity touches torchvision at import time only for names (datasets, transforms,
+    models); at run time its LPIPS-VGG16 calls ``torchvision.models.vgg16(weights=...)`` for the
+    ImageNet backbone, which here returns ``vgg16()`` (a module with torchvision's ``features``),
+    or fails clearly when the test gave none.
+
+    Returns:
+        {module name: module} for ``anchor_modules(stubs=...)``.
+    """
+    def _vgg16(*args, **kwargs):
+        if vgg16 is None:
+            raise RuntimeError("torchvision is a stand-in here: the test gave no VGG16")
+        return vgg16()
+
+    tv = types.ModuleType("torchvision")
+    parts = {name: types.ModuleType(f"torchvision.{name}")
+             for name in ("datasets", "transforms", "transforms.functional", "models")}
+    for name in ("CIFAR10", "CIFAR100", "STL10"):  # torch-fidelity subclasses them
+        setattr(parts["datasets"], name, type(name, (), {}))
+    parts["models"].vgg16 = _vgg16
+    parts["models"].VGG16_Weights = types.SimpleNamespace(IMAGENET1K_V1="IMAGENET1K_V1")
+    tv.datasets, tv.transforms, tv.models = parts["datasets"], parts["transforms"], parts["models"]
+    parts["transforms"].functional = parts["transforms.functional"]
+    return {"torchvision": tv, **{f"torchvision.{name}": module for name, module in parts.items()}}
+
+
+def run_package_init(package):
+    """Run the stand-in `package`'s real ``__init__`` (inside ``anchor_modules``), so its
+    top-level API (``torch_fidelity.calculate_metrics`` ...) is the installed one; returns it."""
+    pkg = sys.modules[package]
+    with open(pkg.__file__) as f:
+        exec(compile(f.read(), pkg.__file__, "exec"), pkg.__dict__)
+    return pkg

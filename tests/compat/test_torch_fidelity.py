@@ -56,5 +56,5 @@ def test_errors_name_the_argument(tiny_net):
         calculate_metrics(input1=imgs, fid=True, feature_extractor=tiny_net)
     with pytest.raises(TypeError, match="unsupported arguments.*fidd"):
         calculate_metrics(input1=imgs, fidd=True)
-    with pytest.raises(ValueError, match="ppl"):
+    with pytest.raises(ValueError, match="ppl needs input1 to be a generator"):
         calculate_metrics(input1=imgs, ppl=True)

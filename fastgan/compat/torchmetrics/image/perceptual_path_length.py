@@ -8,18 +8,17 @@ LPIPS distances divided by epsilon², the distances outside the `lower_discard` 
 (unbiased) std of the rest. The LPIPS networks are fastgan's (``fastgan.networks.LPIPS``) with
 torchmetrics' resize (area when shrinking both sides, bilinear otherwise).
 """
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ....networks.lpips import LPIPS
+from ..._ppl import INTERPOLATIONS as _INTERPOLATIONS
+from ..._ppl import interpolate as _interpolate
+from ..._ppl import resize_for_lpips as resize_like_torchmetrics
+from ..._ppl import step_distances
 from ..metric import MetricBase
 
 __all__ = ["PerceptualPathLength", "perceptual_path_length"]
-
-_INTERPOLATIONS = ("lerp", "slerp_any", "slerp_unit")
 
 
 class PerceptualPathLength(MetricBase):
@@ -77,15 +76,12 @@ def perceptual_path_length(generator, num_samples=10_000, conditional=False, bat
     second = _interpolate(first, generator.sample(num_samples).to(device), epsilon, interpolation_method)
     labels = torch.randint(0, generator.num_classes, (num_samples,)).to(device) if conditional else None
     net = _similarity_net(sim_net, resize).to(device)
-    distances = []
+
+    def distance(a, b):  # torchmetrics' generators return [0, 255]; its similarity nets take [-1, 1]
+        return net(2 * (a / 255) - 1, 2 * (b / 255) - 1)
+
+    distances = step_distances(generator, first, second, labels, batch_size, distance, epsilon, device)
     with torch.inference_mode():
-        for b in range(math.ceil(num_samples / batch_size)):
-            rows = slice(b * batch_size, (b + 1) * batch_size)
-            z = torch.cat((first[rows], second[rows]))
-            images = generator(z, torch.cat((labels[rows], labels[rows]))) if conditional else generator(z)
-            a, c = images.chunk(2, dim=0)
-            distances.append(net(2 * (a / 255) - 1, 2 * (c / 255) - 1) / epsilon**2)
-        distances = torch.cat(distances)
         low = torch.quantile(distances, lower_discard, interpolation="lower") if lower_discard is not None else 0.0
         high = (torch.quantile(distances, upper_discard, interpolation="lower") if upper_discard is not None
                 else distances.max())
@@ -106,40 +102,12 @@ class _ResizedLPIPS(nn.Module):
         return self.lpips(a, b).reshape(-1, 1, 1, 1)
 
 
-def resize_like_torchmetrics(x, size):
-    """torchmetrics' LPIPS resize: area when both sides shrink, bilinear (align_corners=False) otherwise."""
-    if x.shape[-1] > size and x.shape[-2] > size:
-        return F.interpolate(x, (size, size), mode="area")
-    return F.interpolate(x, (size, size), mode="bilinear", align_corners=False)
-
-
 def _similarity_net(sim_net, resize):
     if isinstance(sim_net, nn.Module):
         return sim_net
     if sim_net in ("alex", "vgg"):
         return _ResizedLPIPS(sim_net, resize)
     raise ValueError(f"sim_net must be a nn.Module or one of 'alex', 'vgg' (fastgan has no 'squeeze'), got {sim_net!r}")
-
-
-def _interpolate(a, b, epsilon, method, eps=1e-7):
-    """The second latents, a step `epsilon` from `a` towards `b`, as torchmetrics moves them."""
-    if a.shape != b.shape:
-        raise ValueError("Latents must have the same shape.")
-    if method == "lerp":
-        return a + (b - a) * epsilon
-    if method == "slerp_unit":
-        out = _interpolate(a, b, epsilon, "slerp_any", eps)
-        return out / (out**2).sum(dim=-1, keepdim=True).sqrt().clamp_min(eps)
-    unit_a = a / (a**2).sum(dim=-1, keepdim=True).sqrt().clamp_min(eps)
-    unit_b = b / (b**2).sum(dim=-1, keepdim=True).sqrt().clamp_min(eps)
-    cos = (unit_a * unit_b).sum(dim=-1, keepdim=True)
-    # Zero or (anti)parallel latents fall back to lerp, as torchmetrics does.
-    degenerate = (unit_a.norm(dim=-1, keepdim=True) < eps) | (unit_b.norm(dim=-1, keepdim=True) < eps) | \
-        (cos > 1 - eps) | (cos < -1 + eps)
-    omega = cos.acos()
-    denom = omega.sin().clamp_min(eps)
-    out = ((1 - epsilon) * omega).sin() / denom * a + (epsilon * omega).sin() / denom * b
-    return torch.where(degenerate.expand_as(out), a + (b - a) * epsilon, out)
 
 
 def _check_arguments(num_samples, conditional, batch_size, interpolation_method, epsilon, resize, lower_discard,

@@ -17,6 +17,8 @@ step that shapes them is torch-fidelity's:
 - KID: ``RandomState(rng_seed)`` draws a subset of ``input1`` (the generated set) and then one of
   ``input2``, per subset; unbiased MMD² with the polynomial kernel; mean and population std.
 
+PPL (``ppl=True``) is torch-fidelity's estimator on the generator ``input1`` (``metric_ppl.py``).
+
 ``input1`` is the generated set (the Inception Score is computed on it), ``input2`` the
 reference. ``feature_extractor_weights_path`` loads a local weights file (torch-fidelity's or
 pytorch-fid's ``*-2015-12-05-6726825d.pth``, same keys), which works offline; without it the
@@ -33,18 +35,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..evaluation import Extractor, load_features
-from ..metrics.fid import frechet_distance
-from ..metrics.inception_score import inception_score
-from ..metrics.kid import kid
-from ..metrics.prdc import prdc
-from ..networks.inception import FIDInceptionV3
-from ..networks.preprocessing import tf_pixel_mapping, to_pixel_float
-from ..networks.resize import resize_tf1_bilinear
+from ...evaluation import Extractor, load_features
+from ...metrics.fid import frechet_distance
+from ...metrics.inception_score import inception_score
+from ...metrics.kid import kid
+from ...metrics.prdc import prdc
+from ...networks.inception import FIDInceptionV3
+from ...networks.preprocessing import tf_pixel_mapping, to_pixel_float
+from ...networks.resize import resize_tf1_bilinear
+from .defaults import DEFAULTS, DEPRECATED
+from .generative_model_base import GenerativeModelBase
+from .generative_model_modulewrapper import GenerativeModelModuleWrapper
+from .metric_ppl import KEY_METRIC_PPL_MEAN, KEY_METRIC_PPL_RAW, KEY_METRIC_PPL_STD, calculate_ppl
+from .sample_similarity_lpips import SampleSimilarityLPIPS
 
-__all__ = ["calculate_metrics", "TorchFidelityInceptionV3", "KEY_METRIC_ISC_MEAN", "KEY_METRIC_ISC_STD",
+__all__ = ["calculate_metrics", "calculate_ppl", "TorchFidelityInceptionV3", "GenerativeModelBase",
+           "GenerativeModelModuleWrapper", "SampleSimilarityLPIPS", "KEY_METRIC_ISC_MEAN", "KEY_METRIC_ISC_STD",
            "KEY_METRIC_FID", "KEY_METRIC_KID_MEAN", "KEY_METRIC_KID_STD", "KEY_METRIC_PRECISION",
-           "KEY_METRIC_RECALL", "KEY_METRIC_F_SCORE"]
+           "KEY_METRIC_RECALL", "KEY_METRIC_F_SCORE", "KEY_METRIC_PPL_MEAN", "KEY_METRIC_PPL_STD",
+           "KEY_METRIC_PPL_RAW"]
 
 KEY_METRIC_ISC_MEAN = "inception_score_mean"
 KEY_METRIC_ISC_STD = "inception_score_std"
@@ -55,25 +64,6 @@ KEY_METRIC_PRECISION = "precision"
 KEY_METRIC_RECALL = "recall"
 KEY_METRIC_F_SCORE = "f_score"
 
-# torch-fidelity 0.4's defaults (torch_fidelity/defaults.py).
-_DEFAULTS = dict(
-    input1=None, input2=None, cuda=True, batch_size=64, isc=False, fid=False, kid=False, prc=False, ppl=False,
-    feature_extractor=None, feature_layer_isc=None, feature_layer_fid=None, feature_layer_kid=None,
-    feature_layer_prc=None, feature_extractor_weights_path=None, feature_extractor_internal_dtype=None,
-    feature_extractor_compile=False, isc_splits=10, kid_subsets=100, kid_subset_size=1000, kid_kernel="poly",
-    kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None, kid_kernel_poly_coef0=1, kid_kernel_rbf_sigma=10,
-    ppl_epsilon=1e-4, ppl_reduction="mean", ppl_sample_similarity="lpips-vgg16", ppl_sample_similarity_resize=64,
-    ppl_sample_similarity_dtype="uint8", ppl_discard_percentile_lower=1, ppl_discard_percentile_higher=99,
-    ppl_z_interp_mode="lerp", prc_neighborhood=3, prc_batch_size=10000, samples_shuffle=True,
-    samples_find_deep=False, samples_find_ext="png,jpg,jpeg", samples_ext_lossy="jpg,jpeg",
-    samples_resize_and_crop=0, datasets_root=None, datasets_download=True, cache_root=None, cache=True,
-    input1_cache_name=None, input1_model_z_type="normal", input1_model_z_size=None, input1_model_num_classes=0,
-    input1_model_num_samples=None, input2_cache_name=None, input2_model_z_type="normal", input2_model_z_size=None,
-    input2_model_num_classes=0, input2_model_num_samples=None, rng_seed=2020, save_cpu_ram=False, verbose=True,
-)
-# Renamed in torch-fidelity 0.4; the old names still work there, with a warning.
-_DEPRECATED = {"kid_degree": "kid_kernel_poly_degree", "kid_gamma": "kid_kernel_poly_gamma",
-               "kid_coef0": "kid_kernel_poly_coef0"}
 _INCEPTION_NAMES = (None, "inception-v3-compat")
 _LAYERS = {"isc": "logits_unbiased", "fid": "2048", "kid": "2048", "prc": "2048"}
 
@@ -85,10 +75,10 @@ def calculate_metrics(**kwargs):
     bookkeeping, such as ``save_cpu_ram`` or ``prc_batch_size``, are accepted and have no effect):
         input1: the generated set: a folder, uint8 images [N,3,H,W], a Dataset of uint8 [3,H,W]
             tensors, or a generator module (with ``input1_model_z_size`` and
-            ``input1_model_num_samples``).
+            ``input1_model_num_samples``). For ppl: a GenerativeModelBase (torch-fidelity's or
+            this package's ``GenerativeModelModuleWrapper``) or a TorchScript ``.pth`` generator.
         input2: the reference set (same kinds; a fastgan ``.npz`` of statistics for FID alone).
-        isc, fid, kid, prc: which metrics. ppl is not supported here (use
-            fastgan.metrics.perceptual_path_length).
+        isc, fid, kid, prc, ppl: which metrics.
         cuda: run on CUDA when available. batch_size: images per pass.
         feature_extractor: None or "inception-v3-compat" (torch-fidelity's Inception), or, as a
             fastgan extension, an nn.Module/callable accepted by fastgan.evaluate.
@@ -96,26 +86,45 @@ def calculate_metrics(**kwargs):
         feature_extractor_internal_dtype: "float32" (default) or "float64".
         isc_splits, samples_shuffle, kid_subsets, kid_subset_size, kid_kernel ("poly"),
         kid_kernel_poly_degree/gamma/coef0, prc_neighborhood, rng_seed, verbose, cache, cache_root.
+        ppl_epsilon, ppl_reduction, ppl_sample_similarity, ppl_sample_similarity_resize,
+        ppl_sample_similarity_dtype, ppl_discard_percentile_lower/higher, ppl_z_interp_mode,
+        input1_model_num_samples/num_classes: as torch-fidelity (see ``metric_ppl.calculate_ppl``).
     Returns:
         dict with the keys torch-fidelity returns for the metrics asked, values Python floats:
         ``inception_score_mean/std``, ``frechet_inception_distance``,
-        ``kernel_inception_distance_mean/std``, ``precision``, ``recall``, ``f_score``.
+        ``kernel_inception_distance_mean/std``, ``precision``, ``recall``, ``f_score``,
+        ``perceptual_path_length_mean/std`` (and ``perceptual_path_length_raw``, a NumPy array, with
+        ``ppl_reduction="none"``).
     Raises:
         TypeError for unknown arguments; ValueError for unsupported options (named) or missing
         inputs.
     """
     kwargs = dict(kwargs)
-    for old, new in _DEPRECATED.items():
+    for old, new in DEPRECATED.items():
         if old in kwargs:
             warnings.warn(f"calculate_metrics: {old} is deprecated since torch-fidelity 0.4.0, use {new}",
                           FutureWarning, stacklevel=2)
             kwargs.setdefault(new, kwargs.pop(old))
             kwargs.pop(old, None)
-    unknown = set(kwargs) - set(_DEFAULTS)
+    unknown = set(kwargs) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"calculate_metrics got unsupported arguments {sorted(unknown)}")
-    a = {**_DEFAULTS, **kwargs}
+    a = {**DEFAULTS, **kwargs}
     _check_options(a)
+    out = {}
+    if a["isc"] or a["fid"] or a["kid"] or a["prc"]:
+        out.update(_feature_metrics(a))
+    if a["ppl"]:  # last, as torch-fidelity computes it
+        out.update(calculate_ppl(1, **a))
+    if a["verbose"]:  # torch-fidelity reports on stderr
+        for key, value in out.items():
+            if isinstance(value, float):
+                print(f"{key}: {value:.7g}", file=sys.stderr)
+    return out
+
+
+def _feature_metrics(a):
+    """IS, FID, KID and precision/recall, from the features of input1 (and input2)."""
     device = "cuda" if a["cuda"] and torch.cuda.is_available() else "cpu"
     extractor = _extractor(a, device)
     options = dict(batch_size=a["batch_size"], verbose=a["verbose"], latent_dim=a["input1_model_z_size"],
@@ -151,9 +160,6 @@ def calculate_metrics(**kwargs):
         p, r = float(scores["precision"]), float(scores["recall"])
         out.update({KEY_METRIC_PRECISION: p, KEY_METRIC_RECALL: r,
                     KEY_METRIC_F_SCORE: 2 * p * r / (p + r) if p + r > 0 else 0.0})
-    if a["verbose"]:  # torch-fidelity reports on stderr
-        for key, value in out.items():
-            print(f"{key}: {value:.7g}", file=sys.stderr)
     return out
 
 
@@ -210,12 +216,13 @@ class TorchFidelityInceptionV3(nn.Module):
 
 
 def _check_options(a):
-    if a["ppl"]:
-        raise ValueError("ppl=True is not supported by this shim; use fastgan.metrics.perceptual_path_length")
-    if not (a["isc"] or a["fid"] or a["kid"] or a["prc"]):
-        raise ValueError("no metric requested: pass isc=True, fid=True, kid=True or prc=True")
+    """The feature metrics' options (ppl's are checked by calculate_ppl)."""
+    if not (a["isc"] or a["fid"] or a["kid"] or a["prc"] or a["ppl"]):
+        raise ValueError("no metric requested: pass isc=True, fid=True, kid=True, prc=True or ppl=True")
     if a["input1"] is None:
         raise ValueError("input1 (the generated set) is required")
+    if not (a["isc"] or a["fid"] or a["kid"] or a["prc"]):
+        return
     if (a["fid"] or a["kid"] or a["prc"]) and a["input2"] is None:
         raise ValueError("fid, kid and prc need input2 (the reference set)")
     for metric, layer in _LAYERS.items():
