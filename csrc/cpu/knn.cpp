@@ -118,17 +118,31 @@ void knn_cross(const at::Tensor& query, const at::Tensor& ref, int64_t k, int64_
   refine_unproven<scalar_t>(unproven, ops.x, ops.y, k, extra, false, d2, index);
 }
 
+// One self pass over x (both sides of a mirrored tile offered at once); with
+// `allow_low` it may take bfloat16 tiles and then returns the unproven queries.
 template <typename scalar_t>
-void knn_self_kernel(const at::Tensor& x, int64_t k, int64_t extra, at::Tensor& d2,
-                     at::Tensor& index) {
-  const DistanceOperands ops = prepare_self_operands<scalar_t>(x, /*allow_low=*/true);
+std::vector<int64_t> self_pass(const at::Tensor& x, int64_t k, int64_t extra, bool allow_low,
+                               at::Tensor& d2, at::Tensor& index) {
+  const DistanceOperands ops = prepare_self_operands<scalar_t>(x, allow_low);
   CandidateHeaps heaps(x.size(0), heap_capacity(ops, k, extra, x.size(0) - 1));
   KnnHandler<scalar_t> handler{heaps};
   // One Gram block serves both tiles' queries (symmetry).
   for_each_self_tile<scalar_t>(ops, kPreferredTile, true, handler);
-  const bool low = ops.low_precision();
-  const auto unproven = finalize_all<scalar_t>(heaps, ops.x, nullptr, ops, k, true, !low, d2, index);
-  refine_unproven<scalar_t>(unproven, ops.x, ops.x, k, extra, true, d2, index);
+  return finalize_all<scalar_t>(heaps, ops.x, nullptr, ops, k, true, !ops.low_precision(), d2, index);
+}
+
+template <typename scalar_t>
+void knn_self_kernel(const at::Tensor& x, int64_t k, int64_t extra, at::Tensor& d2,
+                     at::Tensor& index) {
+  const at::Tensor rows = x.contiguous();
+  const auto unproven = self_pass<scalar_t>(rows, k, extra, true, d2, index);
+  // A float32 cross pass over the unproven rows costs twice their share of a float32
+  // self pass (it has no symmetry to use): past half the rows, redo the self pass.
+  if (2 * static_cast<int64_t>(unproven.size()) > rows.size(0)) {
+    self_pass<scalar_t>(rows, k, extra, false, d2, index);
+  } else {
+    refine_unproven<scalar_t>(unproven, rows, rows, k, extra, true, d2, index);
+  }
 }
 
 std::tuple<at::Tensor, at::Tensor> knn_cpu(const at::Tensor& query, const at::Tensor& ref,
