@@ -28,6 +28,8 @@ $(STAMP): pyproject.toml setup.py
 	# torch-fidelity and clean-fid go to a folder off sys.path: their package __init__
 	# imports torchvision, and torchmetrics imports torch-fidelity whenever it can find it.
 	$(PIP) install --no-deps "torchmetrics==1.9.0" "lightning-utilities==0.15.3"
+	# The Vendi score's own package (an sdist; numpy, scipy and scikit-learn are here already).
+	$(PIP) install --no-deps --no-build-isolation "vendi-score==0.0.3"
 	$(PIP) install --no-deps --upgrade --target $(VENV)/anchors "torch-fidelity==0.4.0" "clean-fid==0.1.35"
 	# The DINOv2/CLIP reference (transformers, pyproject extra "refnets"), also off sys.path.
 	$(PIP) install --no-deps --upgrade --target $(VENV)/refnets "transformers==5.25.0" "huggingface-hub==2.4.0" "safetensors==0.8.0" "tokenizers==0.23.3" "regex==2026.11.19" "pyyaml==6.0.4" "httpx2==2.16.2" "httpcore2==2.16.2" "anyio==4.16.0" "h11==0.16.0" "idna==3.20" "certifi==2026.10.19.post1" "truststore==0.10.5"
