@@ -163,33 +163,65 @@ def all_gather_counts(count, device, group=None):
     return all_reduce_sum(counts, group)
 
 
-def ring(packet, visit, group=None, returning=()):
+def ring(packet, visit, group=None, returning=(), piece_rows=None):
     """Pass every process's packet once around the ring; returns this process's packet, home again.
 
     Args:
         packet: list of tensors, the same dtypes and trailing shapes on every process
             (row counts may differ), e.g. (features shard, their thresholds, accumulators).
-        visit: visit(owner_rank, packet) -> packet, called once for every process's packet
+        visit: visit(owner_rank, packet) -> packet, called for every process's packet
             (own first); it may update the packet's accumulators, which travel with it,
             and must leave every other entry as it found it.
         returning: indices of the entries visit updates (the accumulators). Only these
             make the last hop home; the others are this process's own, returned as given.
             Empty (the default): nothing comes home, the packet is returned as given.
+        piece_rows: None, or the most rows a travelling packet may have. Each process's own
+            packet is still visited whole; the others arrive, are visited and move on in
+            pieces of at most this many rows, one piece ring after another. visit must
+            then treat rows independently (visit(owner, packet[a:b]) equals
+            visit(owner, packet)[a:b]); it is called once per piece.
 
-    Memory per process: its own packet, one visiting packet and one in flight.
+    Memory per process: its own packet plus one visiting packet and one in flight, or with
+    `piece_rows` its own packet plus two pieces.
     """
     rank, size = world(group)
     own = list(packet)
     returning = sorted(set(int(i) for i in returning))
+    if size == 1:
+        return visit(rank, own)
+    if piece_rows is None:
+        return _ring_whole(own, visit, rank, size, group, returning)
+    piece_rows = int(piece_rows)
+    if piece_rows < 1:
+        raise ValueError(f"piece_rows must be >= 1, got {piece_rows}")
+    visited = visit(rank, list(own))
+    rows = packet[0].shape[0]
+    counts = all_gather_counts(rows, packet[0].device, group)
+    pieces = max(1, -(-int(counts.max()) // piece_rows))
+    home = {i: [] for i in returning}
+    for j in range(pieces):
+        # Rows past a shard's end make empty pieces, so every process runs the same rings.
+        piece = [t[j * piece_rows:(j + 1) * piece_rows] for t in visited]
+        piece = _ring_whole(piece, visit, rank, size, group, returning, skip_own=True)
+        for i in returning:
+            home[i].append(piece[i])
+    for i in returning:
+        own[i] = torch.cat(home[i]) if home[i] else visited[i]
+    return own
+
+
+def _ring_whole(own, visit, rank, size, group, returning, skip_own=False):
+    """ring() with whole packets; skip_own: `own` was visited already (only the others visit it)."""
+    packet = own
     for step in range(size):
-        packet = visit((rank - step) % size, packet)
-        if size == 1:
-            return packet
+        if step or not skip_own:
+            packet = visit((rank - step) % size, packet)
         if step < size - 1:
             packet = _shift(packet, rank, size, group)
     if not returning:
         return own
     home = _shift([packet[i] for i in returning], rank, size, group)
+    own = list(own)
     for i, tensor in zip(returning, home):
         own[i] = tensor
     return own

@@ -159,11 +159,13 @@ def inception_score(logits_shard, splits=10, order=None, group=None):
     return float(scores.mean()), float(scores.std(correction=0))
 
 
-def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl="auto"):
+def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl="auto", piece_rows=None):
     """Precision, recall, density and coverage of the whole sets, exact, from this process's shards.
 
     Computed in float64 on the shards' device (prdc's float32 rounding rule applies when both
-    shards are float32, as in fastgan.metrics.prdc).
+    shards are float32, as in fastgan.metrics.prdc). Shards travel the ring in pieces of
+    `piece_rows` rows (default: PIECE_BYTES of features), so a process holds its own shards
+    plus two pieces.
     """
     x = feature_matrix(real_shard, "real shard", min_rows=0)
     y = feature_matrix(fake_shard, "fake shard", min_rows=0)
@@ -174,8 +176,9 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
         total = int(all_gather_counts(shard.shape[0], x.device, group).sum())
         if total <= k:
             raise ValueError(f"{name} has {total} samples over all processes; nearest_k={k} needs more than {k}")
-    real_thresholds = membership_thresholds(_kth_neighbour_squared(x, k, group, impl), dtype, inclusive)
-    fake_thresholds = membership_thresholds(_kth_neighbour_squared(y, k, group, impl), dtype, inclusive)
+    rows = int(piece_rows) if piece_rows is not None else piece_rows_of(x)
+    real_thresholds = membership_thresholds(_kth_neighbour_squared(x, k, group, impl, rows), dtype, inclusive)
+    fake_thresholds = membership_thresholds(_kth_neighbour_squared(y, k, group, impl, rows), dtype, inclusive)
     rank, _ = world(group)
     fake_in_real = torch.zeros(y.shape[0], dtype=torch.int64, device=x.device)
 
@@ -191,7 +194,8 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
         return [centres, thresholds, hits, in_fake]
 
     zeros = torch.zeros(x.shape[0], dtype=torch.int64, device=x.device)
-    _, _, real_hits, real_in_fake = ring([x, real_thresholds, zeros, zeros.clone()], visit, group, returning=(2, 3))
+    _, _, real_hits, real_in_fake = ring([x, real_thresholds, zeros, zeros.clone()], visit, group, returning=(2, 3),
+                                         piece_rows=rows)
     # Per-sample flags -> global means: sums of counts and of flags over processes.
     totals = torch.tensor([
         float((fake_in_real > 0).sum()), float(fake_in_real.sum()), float(y.shape[0]),
@@ -207,7 +211,19 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
     }
 
 
-def _kth_neighbour_squared(shard, k, group, impl):
+PIECE_BYTES = 64 << 20
+
+
+def piece_rows_of(features):
+    """Rows of the pieces a feature shard travels the ring in: at most PIECE_BYTES of features each.
+
+    The ring then holds one's own shard plus two pieces, not three shards.
+    """
+    row_bytes = max(1, features.shape[1] * features.element_size())
+    return max(1, PIECE_BYTES // row_bytes)
+
+
+def _kth_neighbour_squared(shard, k, group, impl, piece_rows):
     """Exact float64 squared distance of each row of this shard to its k-th nearest other row of the whole set."""
     rank, _ = world(group)
     best = torch.full((shard.shape[0], k), float("inf"), dtype=torch.float64, device=shard.device)
@@ -226,5 +242,5 @@ def _kth_neighbour_squared(shard, k, group, impl):
             best = torch.cat([best, d2], dim=1).sort(dim=1).values[:, :k]
         return packet
 
-    ring([shard], visit, group)
+    ring([shard], visit, group, piece_rows=piece_rows)
     return best[:, k - 1].contiguous()

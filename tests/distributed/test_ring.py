@@ -72,3 +72,78 @@ def test_every_packet_visits_every_process_and_only_accumulators_come_home(retur
         assert got["acc"] == ([6] * ROWS[rank] if returning else [0] * ROWS[rank])
         assert got["features_kept"]
         assert got["bytes"] == _expected_bytes(rank, size, returning)
+
+
+PIECE_ROWS = 2
+
+
+def _piece_worker(rank, size, init_file, out_dir):
+    import torch.distributed as dist
+
+    from fastgan.distributed import comm
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=size,
+                            timeout=timedelta(seconds=30))
+    features = _shard(rank)
+    seen = []
+
+    def visit(owner, packet):
+        shard, acc = packet
+        whole = _shard(owner)
+        start = int((shard[0, 0] - whole[0, 0]).item()) // DIM if shard.shape[0] else 0
+        if owner == rank and not seen:
+            assert torch.equal(shard, whole)  # one's own packet is visited whole, first
+        else:
+            assert shard.shape[0] <= PIECE_ROWS
+            assert torch.equal(shard, whole[start:start + shard.shape[0]])
+        seen.append([owner, start, shard.shape[0]])
+        return [shard, acc + (rank + 1) * (1 + torch.arange(shard.shape[0]) + start)]
+
+    comm.traffic(reset=True)
+    out = comm.ring([features, torch.zeros(ROWS[rank], dtype=torch.int64)], visit, returning=(1,),
+                    piece_rows=PIECE_ROWS)
+    result = {"seen": seen, "acc": out[1].tolist(), "features_kept": out[0] is features,
+              "bytes": comm.traffic()["bytes"]}
+    with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
+        json.dump(result, f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def _piece(rows, j):
+    return max(0, min(PIECE_ROWS, rows - j * PIECE_ROWS))
+
+
+def test_pieces_visit_every_row_once_and_accumulate_like_whole_packets(tmp_path):
+    size = len(ROWS)
+    pieces = -(-max(ROWS) // PIECE_ROWS)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_piece_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path)))
+             for r in range(size)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert not p.is_alive(), "a process hung"
+        assert p.exitcode == 0
+    for rank in range(size):
+        got = json.loads((tmp_path / f"{rank}.json").read_text())
+        # Own packet whole, then piece j of every other process's packet, piece ring after piece ring.
+        expected_seen = [[rank, 0, ROWS[rank]]]
+        for j in range(pieces):
+            for step in range(1, size):
+                owner = (rank - step) % size
+                expected_seen.append([owner, j * PIECE_ROWS if _piece(ROWS[owner], j) else 0,
+                                      _piece(ROWS[owner], j)])
+        assert got["seen"] == expected_seen
+        # Row i of every packet gathered (r + 1) * (i + 1) from every process r, in its own row.
+        assert got["acc"] == [6 * (i + 1) for i in range(ROWS[rank])]
+        assert got["features_kept"]
+        sent = 0
+        for j in range(pieces):
+            for step in range(size - 1):
+                rows = _piece(ROWS[(rank - step) % size], j)
+                sent += 8 * 2 + rows * DIM * 4 + rows * 8
+            sent += 8 + _piece(ROWS[(rank + 1) % size], j) * 8
+        assert got["bytes"] == sent + 8 * size  # plus the all-reduce of the row counts

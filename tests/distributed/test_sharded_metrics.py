@@ -34,6 +34,8 @@ def _all_metrics(real, fake):
     out["is"] = list(fd.inception_score(fake, splits=5))
     for k in (3, 5):
         out[f"prdc{k}"] = fd.prdc(real, fake, nearest_k=k)
+    # Shards travelling the ring in pieces of 7 rows (several per shard, some empty): the same counts.
+    out["prdc3_pieces"] = fd.prdc(real, fake, nearest_k=3, piece_rows=7)
     return out
 
 
@@ -96,6 +98,7 @@ def test_every_rank_gets_the_single_process_numbers(size, tmp_path, single_proce
         assert got is not None and "error" not in got, (rank, got)
         for k in (3, 5):
             assert got[f"prdc{k}"] == single_process[f"prdc{k}"]  # exact counts
+        assert got["prdc3_pieces"] == single_process["prdc3"]
         assert got["fid"] == pytest.approx(single_process["fid"], rel=1e-12)
         assert got["kid"] == pytest.approx(single_process["kid"], rel=1e-10)
         assert got["is"] == pytest.approx(single_process["is"], rel=1e-12)
