@@ -114,6 +114,9 @@ class Family:
             (translations: input | output | target rows of held-out images).
         prior_samples: False for families with no prior to sample from (translations): the
             Evaluator then reports the family's `metrics` alone, not scores of `sample` outputs.
+        complete_recipe: ``complete_recipe(recipe, nets, given) -> recipe``: fills the recipe
+            fields that follow from others (ProGAN's run length from its growth schedule) once
+            the overrides are in; `given` is the set of fields the user set, which it keeps.
     """
 
     name: str
@@ -137,6 +140,7 @@ class Family:
     translate: Optional[Callable] = None
     sample_grid: Optional[Callable] = None
     prior_samples: bool = True
+    complete_recipe: Optional[Callable] = None
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:

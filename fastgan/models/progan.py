@@ -218,16 +218,22 @@ class ProDiscriminator(_Progressive):
 
 
 def build(spec, z_dim=64, width=32):
-    """ProGenerator and ProDiscriminator for images of spec.shape, with the default recipe for its size."""
+    """ProGenerator and ProDiscriminator for images of spec.shape, with the default recipe."""
     shape = tuple(spec.shape)
     size = shape[-1]
     if size < 8 or size & (size - 1):
         raise ValueError(f"progan grows from 4x4 by doubling: the image side must be a power of two >= 8, got {size}")
     g = ProGenerator(shape, z_dim=z_dim, width=width)
     d = ProDiscriminator(shape, width=width)
-    recipe = ProGANRecipe()
-    recipe = recipe.updated(steps=schedule_length(g.levels, recipe.stable_steps, recipe.fade_steps))
-    return {"generator": g, "discriminator": d}, recipe
+    return {"generator": g, "discriminator": d}, ProGANRecipe()
+
+
+def complete_recipe(recipe, nets, given):
+    """Unless `steps` was given: the run lasts the growth schedule (every resolution faded in and stable)."""
+    if "steps" in given:
+        return recipe
+    levels = nets["generator"].levels
+    return recipe.updated(steps=schedule_length(levels, int(recipe.stable_steps), int(recipe.fade_steps)))
 
 
 def grow(ctx):
@@ -296,6 +302,6 @@ FAMILY = Family(
                 "discriminator": Optimizer("d_optimizer", ("discriminator",))},
     steps=(Step("d", ("discriminator",), discriminator_loss, repeat="n_critic"),
            Step("g", ("generator",), generator_loss)),
-    sample=sample, samples=("images",), ema=("generator",), metrics=progress,
+    sample=sample, samples=("images",), ema=("generator",), metrics=progress, complete_recipe=complete_recipe,
     options={"z_dim": "latent size", "width": "channels at 4x4 and 8x8 (halving with each doubling after)"},
 )

@@ -88,6 +88,8 @@ def build(name, shape=(2,), num_classes=0, num_items=0, **overrides):
     spec = DataSpec(shape, int(num_classes), num_items)
     networks, recipe = fam.build(spec, **arch)
     recipe = recipe.updated(**recipe_overrides)
+    if fam.complete_recipe is not None:
+        recipe = fam.complete_recipe(recipe, networks, frozenset(recipe_overrides))
     if fam.check is not None:
         fam.check(recipe)
     if fam.check_networks is not None:

@@ -45,7 +45,7 @@ def test_training_grows_through_the_phases_and_resumes(tmp_path):
     cfg = {"stable_steps": 2, "fade_steps": 2, "batch_size": 8, "width": 16}
     kw = dict(seed=0, model_config=cfg, data_config={"size": 16}, eval_every=3, eval_samples=64, progress=False)
     trainer = prepare("progan", "shapes", steps=8, out_dir=str(tmp_path / "a"), **kw)
-    assert trainer.steps == 8 and trainer.model.recipe.steps == schedule_length(3, 150, 150)
+    assert trainer.steps == 8 and trainer.model.recipe.steps == schedule_length(3, 2, 2)  # --steps 8 cuts it short
     result = trainer.fit()
     phases = [(r["step"], r["resolution"], r["alpha"]) for r in trainer.history]
     # Each evaluation sees the phase of the last step trained (step s - 1).
@@ -60,3 +60,13 @@ def test_training_grows_through_the_phases_and_resumes(tmp_path):
     resumed.fit()
     for a, b in zip(trainer.model.state_dict().values(), resumed.model.state_dict().values()):
         torch.testing.assert_close(a, b)
+
+
+def test_the_run_length_follows_an_overridden_schedule_unless_steps_is_given():
+    # 32 px: 4 resolutions, so 4 stable phases and 3 fades.
+    assert build("progan", shape=(3, 32, 32), stable_steps=300, fade_steps=200).recipe.steps == 4 * 300 + 3 * 200
+    assert build("progan", shape=(3, 32, 32)).recipe.steps == schedule_length(4, 150, 150)
+    given = build("progan", shape=(3, 32, 32), stable_steps=300, steps=500)
+    assert given.recipe.steps == 500
+    # A saved config rebuilds the same recipe.
+    assert type(given).from_config(given.config).recipe.steps == 500
