@@ -9,6 +9,7 @@
     fastgan train     train a model family on ring8, grid25, digits or an image folder
     fastgan sample    a PNG grid (or scatter plot) of samples from a checkpoint
     fastgan plot      the metric curves of one or more training runs in one figure
+    fastgan timeline  a run's samples over training in one picture
 
 Errors print one readable line (and what to do) on stderr and exit with a
 non-zero status, never a traceback.
@@ -89,6 +90,19 @@ def build_parser():
     plot.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     plot.set_defaults(run=_run_plot)
 
+    tl = commands.add_parser(
+        "timeline", help="a run's samples over training in one picture (the same latents, row by row)",
+        description="The first row of the sample grid at each evaluation (or --steps), top to bottom, labelled "
+        "with the step and any logged values. Example: fastgan timeline runs/progan-shapes-s0 "
+        "--label resolution,alpha --out growth.png")
+    tl.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by fastgan train (--out)")
+    tl.add_argument("--out", required=True, metavar="FILE", help="output PNG")
+    tl.add_argument("--steps", default=None, help="comma-separated evaluation steps (default: all, at most --max-rows)")
+    tl.add_argument("--label", default="", help="comma-separated logged values to print beside each step")
+    tl.add_argument("--max-rows", type=int, default=12, help="rows when --steps is not given (default 12)")
+    tl.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    tl.set_defaults(run=_run_timeline)
+
     prdc = commands.add_parser(
         "prdc",
         help="precision/recall/density/coverage of two feature files (.npy/.npz)",
@@ -117,7 +131,7 @@ def main(argv=None):
         return EXIT_USAGE
     try:
         return args.run(args) or EXIT_OK
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as exc:
         print(f"fastgan {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -207,6 +221,18 @@ def _run_plot(args):
     keys = [k.strip() for k in args.metrics.split(",") if k.strip()] if args.metrics else None
     runs = plot_folders(args.runs, args.out, keys=keys, force=args.force)
     print(f"wrote {args.out} ({len(runs)} run{'s' if len(runs) > 1 else ''}: {', '.join(r.label for r in runs)})")
+    return EXIT_OK
+
+
+def _run_timeline(args):
+    from .training.timeline import save_timeline
+
+    steps = [int(s) for s in args.steps.split(",") if s.strip()] if args.steps else None
+    if args.max_rows < 2:
+        raise ValueError(f"--max-rows must be >= 2, got {args.max_rows}")
+    keys = tuple(k.strip() for k in args.label.split(",") if k.strip())
+    shown = save_timeline(args.run_dir, args.out, steps=steps, label_keys=keys, max_rows=args.max_rows, force=args.force)
+    print(f"wrote {args.out} (steps {', '.join(map(str, shown))})")
     return EXIT_OK
 
 
