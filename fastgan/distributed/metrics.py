@@ -211,7 +211,7 @@ def prdc(real_shard, fake_shard, nearest_k=5, inclusive=False, group=None, impl=
     }
 
 
-PIECE_BYTES = 64 << 20
+PIECE_BYTES = 16 << 20
 
 
 def piece_rows_of(features):
