@@ -91,9 +91,10 @@ def schedule_length(levels, stable_steps, fade_steps):
     return levels * stable_steps + (levels - 1) * fade_steps
 
 
-def channels_at(level, width):
-    """Channels of resolution 4 * 2**level: `width` up to 8x8, halving with each doubling after (>= 8)."""
-    return max(8, width >> max(0, level - 1))
+def channels_at(level, width, min_width=8):
+    """Channels of resolution 4 * 2**level: `width` up to 8x8, halving with each doubling after,
+    never below `min_width` (nor below 8)."""
+    return max(8, min(width, min_width), width >> max(0, level - 1))
 
 
 class _Progressive(nn.Module):
@@ -125,21 +126,22 @@ class ProGenerator(_Progressive):
         shape: (C, S, S) with S a power of two >= 8.
         z_dim: latent size.
         width: channels at 4x4 and 8x8 (halving with each doubling after).
+        min_width: the fewest channels of any resolution (see channels_at).
     """
 
-    def __init__(self, shape, z_dim=64, width=32):
+    def __init__(self, shape, z_dim=64, width=32, min_width=8):
         super().__init__(shape[-1])
         self.z_dim = z_dim
-        c0 = channels_at(0, width)
+        c0 = channels_at(0, width, min_width)
         # ProGAN's first layer: a dense layer to 4x4 (gain sqrt(2)/4, as a 4x4 transposed conv has).
         self.input = EqualizedLinear(z_dim, c0 * 16, gain=math.sqrt(2) / 4)
         self.input_conv = EqualizedConv2d(c0, c0, 3, padding=1)
         self.blocks = nn.ModuleList([nn.Identity()])
         for level in range(1, self.levels):
-            cin, cout = channels_at(level - 1, width), channels_at(level, width)
+            cin, cout = channels_at(level - 1, width, min_width), channels_at(level, width, min_width)
             self.blocks.append(nn.ModuleList([EqualizedConv2d(cin, cout, 3, padding=1),
                                               EqualizedConv2d(cout, cout, 3, padding=1)]))
-        self.to_rgb = nn.ModuleList([EqualizedConv2d(channels_at(level, width), shape[0], 1, gain=1.0)
+        self.to_rgb = nn.ModuleList([EqualizedConv2d(channels_at(level, width, min_width), shape[0], 1, gain=1.0)
                                      for level in range(self.levels)])
 
     @staticmethod
@@ -175,20 +177,20 @@ class ProDiscriminator(_Progressive):
 
     Args:
         shape: (C, S, S).
-        width: as for ProGenerator.
+        width / min_width: as for ProGenerator.
         group_size: minibatch standard deviation group (the batch must be divisible by it).
     """
 
-    def __init__(self, shape, width=32, group_size=4):
+    def __init__(self, shape, width=32, group_size=4, min_width=8):
         super().__init__(shape[-1])
-        self.from_rgb = nn.ModuleList([EqualizedConv2d(shape[0], channels_at(level, width), 1)
+        self.from_rgb = nn.ModuleList([EqualizedConv2d(shape[0], channels_at(level, width, min_width), 1)
                                        for level in range(self.levels)])
         self.blocks = nn.ModuleList([nn.Identity()])
         for level in range(1, self.levels):
-            cin, cout = channels_at(level, width), channels_at(level - 1, width)
+            cin, cout = channels_at(level, width, min_width), channels_at(level - 1, width, min_width)
             self.blocks.append(nn.ModuleList([EqualizedConv2d(cin, cin, 3, padding=1),
                                               EqualizedConv2d(cin, cout, 3, padding=1)]))
-        c0 = channels_at(0, width)
+        c0 = channels_at(0, width, min_width)
         self.stddev = MinibatchStdDev(group_size)
         self.final_conv = EqualizedConv2d(c0 + 1, c0, 3, padding=1)
         self.dense = EqualizedLinear(c0 * 16, c0)
@@ -217,14 +219,14 @@ class ProDiscriminator(_Progressive):
         return self.out(h).squeeze(1)
 
 
-def build(spec, z_dim=64, width=32):
+def build(spec, z_dim=64, width=32, min_width=8):
     """ProGenerator and ProDiscriminator for images of spec.shape, with the default recipe."""
     shape = tuple(spec.shape)
     size = shape[-1]
     if size < 8 or size & (size - 1):
         raise ValueError(f"progan grows from 4x4 by doubling: the image side must be a power of two >= 8, got {size}")
-    g = ProGenerator(shape, z_dim=z_dim, width=width)
-    d = ProDiscriminator(shape, width=width)
+    g = ProGenerator(shape, z_dim=z_dim, width=width, min_width=min_width)
+    d = ProDiscriminator(shape, width=width, min_width=min_width)
     return {"generator": g, "discriminator": d}, ProGANRecipe()
 
 
@@ -303,5 +305,6 @@ FAMILY = Family(
     steps=(Step("d", ("discriminator",), discriminator_loss, repeat="n_critic"),
            Step("g", ("generator",), generator_loss)),
     sample=sample, samples=("images",), ema=("generator",), metrics=progress, complete_recipe=complete_recipe,
-    options={"z_dim": "latent size", "width": "channels at 4x4 and 8x8 (halving with each doubling after)"},
+    options={"z_dim": "latent size", "width": "channels at 4x4 and 8x8 (halving with each doubling after)",
+             "min_width": "the fewest channels of any resolution (the halving stops there)"},
 )

@@ -104,22 +104,23 @@ class Synthesis(nn.Module):
         shape: (C, S, S), S a power of two >= 8.
         w_dim: latent size.
         width: channels at 4x4 and 8x8 (halving with each doubling after).
+        min_width: the fewest channels of any resolution (fastgan.models.progan.channels_at).
     """
 
-    def __init__(self, shape, w_dim=64, width=32):
+    def __init__(self, shape, w_dim=64, width=32, min_width=8):
         super().__init__()
         self.size = shape[-1]
         levels = int(math.log2(self.size // 4)) + 1
-        c0 = channels_at(0, width)
+        c0 = channels_at(0, width, min_width)
         self.const = nn.Parameter(torch.ones(1, c0, 4, 4))
         layers = [StyledLayer(c0, c0, w_dim, conv=False), StyledLayer(c0, c0, w_dim)]
         for level in range(1, levels):
-            cin, cout = channels_at(level - 1, width), channels_at(level, width)
+            cin, cout = channels_at(level - 1, width, min_width), channels_at(level, width, min_width)
             layers += [StyledLayer(cin, cout, w_dim, upsample=True), StyledLayer(cout, cout, w_dim)]
         self.layers = nn.ModuleList(layers)
         self.num_ws = len(layers)
         self.resolutions = [4 << (i // 2) for i in range(self.num_ws)]
-        self.to_rgb = EqualizedConv2d(channels_at(levels - 1, width), shape[0], 1, gain=1.0)
+        self.to_rgb = EqualizedConv2d(channels_at(levels - 1, width, min_width), shape[0], 1, gain=1.0)
 
     def noise_shapes(self, n):
         """The shapes of the per-layer noise inputs for n samples: [(n, 1, r, r), ...]."""
@@ -145,15 +146,16 @@ class StyleGenerator(nn.Module):
         z_dim: latent size (w has the same size).
         width: synthesis channels (see Synthesis).
         mapping_layers / mapping_lr_mul: the mapping network's depth and lr multiplier.
+        min_width: the fewest synthesis channels of any resolution.
     """
 
     normalizes_z = True  # the mapping pixel-normalises z: PPL may feed unit-norm latents, as StyleGAN does
 
-    def __init__(self, shape, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01):
+    def __init__(self, shape, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01, min_width=8):
         super().__init__()
         self.latent_dim = self.z_dim = z_dim
         self.mapping = Mapping(z_dim, z_dim, mapping_layers, mapping_lr_mul)
-        self.synthesis = Synthesis(shape, z_dim, width)
+        self.synthesis = Synthesis(shape, z_dim, width, min_width)
         self.register_buffer("w_avg", torch.zeros(z_dim))
 
     def truncate(self, w, psi):
@@ -167,15 +169,15 @@ class StyleGenerator(nn.Module):
         return self.synthesis(w, noise)
 
 
-def build(spec, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01):
+def build(spec, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01, min_width=8):
     """StyleGenerator and (ProGAN's, at full resolution) discriminator for images of spec.shape."""
     shape = tuple(spec.shape)
     size = shape[-1]
     if size < 8 or size & (size - 1):
         raise ValueError(f"stylegan synthesises from 4x4 by doubling: the image side must be a power of two >= 8, "
                          f"got {size}")
-    g = StyleGenerator(shape, z_dim, width, mapping_layers, mapping_lr_mul)
-    d = ProDiscriminator(shape, width=width)
+    g = StyleGenerator(shape, z_dim, width, mapping_layers, mapping_lr_mul, min_width)
+    d = ProDiscriminator(shape, width=width, min_width=min_width)
     d.set_progress(d.levels - 1, 1.0)
     return {"generator": g, "discriminator": d}, StyleGANRecipe()
 
@@ -294,5 +296,6 @@ FAMILY = Family(
     sample_options={"truncation": "psi of the truncation trick in w (1: none, 0: the mean w)"},
     pictures={"style-mixing": style_mixing_picture},
     options={"z_dim": "latent size (z and w)", "width": "synthesis/discriminator channels at 4x4 and 8x8",
-             "mapping_layers": "layers of the mapping network", "mapping_lr_mul": "mapping network lr multiplier"},
+             "mapping_layers": "layers of the mapping network", "mapping_lr_mul": "mapping network lr multiplier",
+             "min_width": "the fewest synthesis/discriminator channels of any resolution"},
 )

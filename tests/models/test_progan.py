@@ -70,3 +70,18 @@ def test_the_run_length_follows_an_overridden_schedule_unless_steps_is_given():
     assert given.recipe.steps == 500
     # A saved config rebuilds the same recipe.
     assert type(given).from_config(given.config).recipe.steps == 500
+
+
+def test_min_width_stops_the_channel_halving():
+    from fastgan.models.progan import channels_at
+
+    assert [channels_at(level, 32) for level in range(4)] == [32, 32, 16, 8]
+    assert [channels_at(level, 32, min_width=16) for level in range(4)] == [32, 32, 16, 16]
+    assert [channels_at(level, 64, min_width=32) for level in range(5)] == [64, 64, 32, 32, 32]
+    # It never widens a network beyond `width`.
+    assert [channels_at(level, 16, min_width=32) for level in range(4)] == [16, 16, 16, 16]
+    for name in ("progan", "stylegan"):
+        model = build(name, shape=(3, 32, 32), width=16, min_width=16)
+        assert model.discriminator.from_rgb[3].weight.shape[0] == 16
+        x = model.sample(4, generator=torch.Generator().manual_seed(0))
+        assert x.shape == (4, 3, 32, 32)
