@@ -16,7 +16,8 @@ def _shard(rank):
     return torch.arange(ROWS[rank] * DIM, dtype=torch.float32).reshape(ROWS[rank], DIM) + 1000 * rank
 
 
-def _worker(rank, size, init_file, out_dir, returning):
+def _ring_in_a_group(rank, size, init_file, out_dir, visit_of, **ring_options):
+    """Join a gloo group, run comm.ring over this rank's shard with visit_of(rank, seen), save what it saw."""
     import torch.distributed as dist
 
     from fastgan.distributed import comm
@@ -26,21 +27,42 @@ def _worker(rank, size, init_file, out_dir, returning):
                             timeout=timedelta(seconds=30))
     features = _shard(rank)
     seen = []
-
-    def visit(owner, packet):
-        shard, acc = packet
-        assert torch.equal(shard, _shard(owner))  # the owner's features, untouched
-        seen.append(owner)
-        return [shard, acc + (rank + 1)]
-
     comm.traffic(reset=True)
-    out = comm.ring([features, torch.zeros(ROWS[rank], dtype=torch.int64)], visit, returning=returning)
+    out = comm.ring([features, torch.zeros(ROWS[rank], dtype=torch.int64)], visit_of(rank, seen), **ring_options)
     result = {"seen": seen, "acc": out[1].tolist(), "features_kept": out[0] is features,
               "bytes": comm.traffic()["bytes"]}
     with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
         json.dump(result, f)
     dist.barrier()
     dist.destroy_process_group()
+
+
+def _launch(target, tmp_path, *args):
+    """Run target(rank, size, init file, out dir, *args) on len(ROWS) processes; each rank's saved result."""
+    size = len(ROWS)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=target, args=(r, size, str(tmp_path / "init"), str(tmp_path), *args))
+             for r in range(size)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert not p.is_alive(), "a process hung"
+        assert p.exitcode == 0
+    return [json.loads((tmp_path / f"{rank}.json").read_text()) for rank in range(size)]
+
+
+def _whole_visit(rank, seen):
+    def visit(owner, packet):
+        shard, acc = packet
+        assert torch.equal(shard, _shard(owner))  # the owner's features, untouched
+        seen.append(owner)
+        return [shard, acc + (rank + 1)]
+    return visit
+
+
+def _worker(rank, size, init_file, out_dir, returning):
+    _ring_in_a_group(rank, size, init_file, out_dir, _whole_visit, returning=returning)
 
 
 def _expected_bytes(rank, size, returning):
@@ -56,16 +78,7 @@ def _expected_bytes(rank, size, returning):
 @pytest.mark.parametrize("returning", [(1,), ()])
 def test_every_packet_visits_every_process_and_only_accumulators_come_home(returning, tmp_path):
     size = len(ROWS)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path), returning))
-             for r in range(size)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-        assert not p.is_alive(), "a process hung"
-    for rank in range(size):
-        got = json.loads((tmp_path / f"{rank}.json").read_text())
+    for rank, got in enumerate(_launch(_worker, tmp_path, returning)):
         assert got["seen"] == [(rank - s) % size for s in range(size)]
         # Every process added rank + 1 to every packet it saw: 1 + 2 + 3 = 6 when the sums come
         # home; without `returning` the packet comes back as given.
@@ -77,17 +90,7 @@ def test_every_packet_visits_every_process_and_only_accumulators_come_home(retur
 PIECE_ROWS = 2
 
 
-def _piece_worker(rank, size, init_file, out_dir):
-    import torch.distributed as dist
-
-    from fastgan.distributed import comm
-
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=size,
-                            timeout=timedelta(seconds=30))
-    features = _shard(rank)
-    seen = []
-
+def _piece_visit(rank, seen):
     def visit(owner, packet):
         shard, acc = packet
         whole = _shard(owner)
@@ -99,16 +102,11 @@ def _piece_worker(rank, size, init_file, out_dir):
             assert torch.equal(shard, whole[start:start + shard.shape[0]])
         seen.append([owner, start, shard.shape[0]])
         return [shard, acc + (rank + 1) * (1 + torch.arange(shard.shape[0]) + start)]
+    return visit
 
-    comm.traffic(reset=True)
-    out = comm.ring([features, torch.zeros(ROWS[rank], dtype=torch.int64)], visit, returning=(1,),
-                    piece_rows=PIECE_ROWS)
-    result = {"seen": seen, "acc": out[1].tolist(), "features_kept": out[0] is features,
-              "bytes": comm.traffic()["bytes"]}
-    with open(os.path.join(out_dir, f"{rank}.json"), "w") as f:
-        json.dump(result, f)
-    dist.barrier()
-    dist.destroy_process_group()
+
+def _piece_worker(rank, size, init_file, out_dir):
+    _ring_in_a_group(rank, size, init_file, out_dir, _piece_visit, returning=(1,), piece_rows=PIECE_ROWS)
 
 
 def _piece(rows, j):
@@ -118,17 +116,7 @@ def _piece(rows, j):
 def test_pieces_visit_every_row_once_and_accumulate_like_whole_packets(tmp_path):
     size = len(ROWS)
     pieces = -(-max(ROWS) // PIECE_ROWS)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_piece_worker, args=(r, size, str(tmp_path / "init"), str(tmp_path)))
-             for r in range(size)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-        assert not p.is_alive(), "a process hung"
-        assert p.exitcode == 0
-    for rank in range(size):
-        got = json.loads((tmp_path / f"{rank}.json").read_text())
+    for rank, got in enumerate(_launch(_piece_worker, tmp_path)):
         # Own packet whole, then piece j of every other process's packet, piece ring after piece ring.
         expected_seen = [[rank, 0, ROWS[rank]]]
         for j in range(pieces):
