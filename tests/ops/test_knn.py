@@ -134,6 +134,14 @@ def test_large_common_offset_float32(device, gen):
     _assert_same(knn(x, y, 5, float64_squared=True, impl="compiled"), _reference(x, y, 5))
 
 
+def test_sets_longer_than_a_column_sum_block_are_centred_blockwise(device, gen):
+    # 2500 + 1300 rows: the common mean is summed over blocks of 1024 rows (no float64 copy of the set).
+    x = (torch.randn(2500, 8, generator=gen, dtype=torch.float64) + 1e3).float().to(device)
+    y = (torch.randn(1300, 8, generator=gen, dtype=torch.float64) + 1e3).float().to(device)
+    _assert_same(knn(x, None, 3, float64_squared=True, impl="compiled"), _self_reference(x, 3))
+    _assert_same(knn(y, x, 3, float64_squared=True, impl="compiled"), _reference(y, x, 3))
+
+
 def test_near_duplicates_are_ranked_exactly(device, gen):
     # Neighbours 1e-3 .. 1e-6 away from points of norm ~1e2 (float64).
     base = torch.randn(50, 16, generator=gen, dtype=torch.float64) * 10 + 100

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fastgan/column_sums.h"
 #include "fastgan/cpu/candidate_precision.h"
 #include "fastgan/error_bounds.h"
 #include "fastgan/exact_distance.h"
@@ -122,7 +123,7 @@ DistanceOperands prepare_distance_operands(const at::Tensor& x, const at::Tensor
   ops.x = x.contiguous();
   ops.y = y.contiguous();
   const double count = static_cast<double>(x.size(0) + y.size(0));
-  at::Tensor mean = (ops.x.sum(0, false, at::kDouble) + ops.y.sum(0, false, at::kDouble));
+  at::Tensor mean = column_sums_float64(ops.x) + column_sums_float64(ops.y);
   if (count > 0) mean = mean / count;
   mean = mean.to(x.scalar_type());
   ops.mean = mean.to(at::kDouble);
@@ -139,7 +140,7 @@ template <typename scalar_t>
 DistanceOperands prepare_self_operands(const at::Tensor& x, bool allow_low = false) {
   DistanceOperands ops;
   ops.x = x.contiguous();
-  at::Tensor mean = ops.x.sum(0, false, at::kDouble);
+  at::Tensor mean = column_sums_float64(ops.x);
   if (x.size(0) > 0) mean = mean / static_cast<double>(x.size(0));
   ops.mean = mean.to(x.scalar_type()).to(at::kDouble);
   ops.x_centred = (ops.x - mean.to(x.scalar_type())).contiguous();

@@ -7,6 +7,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "fastgan/column_sums.h"
 #include "fastgan/pairwise_distances.h"
 
 namespace fastgan::cuda {
@@ -34,8 +35,8 @@ Operands prepare_operands(const at::Tensor& x_in, const at::Tensor& y_in, bool s
   ops.x = x_in.contiguous();
   ops.y = same ? ops.x : y_in.contiguous();
   const int64_t count = ops.x.size(0) + (same ? 0 : ops.y.size(0));
-  at::Tensor mean = ops.x.sum(0, false, at::kDouble);
-  if (!same) mean = mean + ops.y.sum(0, false, at::kDouble);
+  at::Tensor mean = column_sums_float64(ops.x);
+  if (!same) mean = mean + column_sums_float64(ops.y);
   if (count > 0) mean = mean / static_cast<double>(count);
   ops.mean = mean.to(ops.x.scalar_type()).contiguous();
   ops.x_centred = (ops.x - ops.mean).contiguous();
