@@ -74,7 +74,7 @@ def timeline(run_dir, steps=None, label_keys=(), max_rows=12):
     size = _image_size(run_dir)
     rows = [first_row(np.asarray(Image.open(saved[s]).convert("RGB")), size) for s in steps]
     labels = [_label(s, records.get(s, {}), label_keys) for s in steps]
-    label_width = 8 + 6 * max(len(text) for text in labels)
+    label_width = 8 + 5 * max(len(text) for text in labels)
     width = label_width + max(r.shape[1] for r in rows)
     canvas = Image.new("RGB", (width, sum(r.shape[0] for r in rows)), "white")
     draw = ImageDraw.Draw(canvas)

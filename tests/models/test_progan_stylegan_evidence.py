@@ -81,6 +81,11 @@ def test_progan_grows_through_every_phase_on_shapes(seed, tmp_path_factory):
                                         (32, True)]
     print(json.dumps({"seed": seed, "final": result["final"], "best": result["best"]}))
     assert math.isfinite(result["final"]["fid"])
+    # The fade-in picture (README): one row per evaluation, the same latents in every row.
+    from fastgan.training.timeline import timeline
+
+    picture, shown = timeline(trainer.out_dir, label_keys=("resolution", "alpha"), max_rows=len(trainer.history))
+    assert shown == [int(r["step"]) for r in trainer.history] and picture.shape[0] > 0
 
 
 @pytest.mark.slow
