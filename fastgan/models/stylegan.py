@@ -284,6 +284,23 @@ def style_mixing_picture(nets, generator, rows=4, cols=4, crossover=None, trunca
     return torch.cat(grid), cols + 1
 
 
+TRUNCATION_ROWS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)
+
+
+def truncation_picture(nets, generator, cols=8, psis=TRUNCATION_ROWS, truncation=1.0):
+    """The truncation trade-off as a grid: (images [len(psis) * cols, C, S, S], cols per row).
+
+    Row i shows the same `cols` latents and noise with w truncated by psis[i] (1: none, 0: the
+    mean w, one image repeated). `truncation` is the sample option; the rows set their own.
+    """
+    G = nets["generator"]
+    dev = device_of(nets)
+    z = torch.randn(cols, G.z_dim, generator=generator).to(dev)
+    noise = [torch.randn(*s, generator=generator).to(dev) for s in G.synthesis.noise_shapes(cols)]
+    w = G.mapping(z)
+    return torch.cat([G.synthesis(G.truncate(w, psi), noise) for psi in psis]), cols
+
+
 FAMILY = Family(
     name="stylegan", summary="StyleGAN (Karras et al., 2019): mapping z->w, styled synthesis, mixing, truncation, R1",
     build=build, recipe=StyleGANRecipe,
@@ -294,7 +311,7 @@ FAMILY = Family(
            Step("g", ("generator",), generator_loss)),
     sample=sample, samples=("images",), ema=("generator",),
     sample_options={"truncation": "psi of the truncation trick in w (1: none, 0: the mean w)"},
-    pictures={"style-mixing": style_mixing_picture},
+    pictures={"style-mixing": style_mixing_picture, "truncation": truncation_picture},
     options={"z_dim": "latent size (z and w)", "width": "synthesis/discriminator channels at 4x4 and 8x8",
              "mapping_layers": "layers of the mapping network", "mapping_lr_mul": "mapping network lr multiplier",
              "min_width": "the fewest synthesis/discriminator channels of any resolution"},

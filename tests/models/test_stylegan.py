@@ -4,7 +4,7 @@ import torch
 
 from fastgan.cli import main
 from fastgan.models import build
-from fastgan.models.stylegan import mixed_ws, style_mixing_picture
+from fastgan.models.stylegan import mixed_ws, style_mixing_picture, truncation_picture
 from fastgan.training.trainer import prepare
 
 
@@ -46,6 +46,24 @@ def test_style_mixing_switches_w_at_the_crossover(model):
     assert torch.equal(ws[2], w1[2].expand(n, -1))
     images, nrow = style_mixing_picture(model.networks, torch.Generator().manual_seed(0), rows=2, cols=3)
     assert images.shape == (12, 3, 16, 16) and nrow == 4
+
+
+def test_truncation_picture_rows_go_from_the_samples_to_the_mean_w():
+    torch.manual_seed(0)
+    model = build("stylegan", shape=(3, 16, 16), width=16, z_dim=16)
+    G = model.generator.eval()
+    G.w_avg.normal_()
+    with torch.no_grad():
+        images, cols = truncation_picture(model.networks, torch.Generator().manual_seed(0), cols=3, psis=(1.0, 0.5, 0.0))
+        gen = torch.Generator().manual_seed(0)
+        z = torch.randn(3, G.z_dim, generator=gen)
+        noise = [torch.randn(*s, generator=gen) for s in G.synthesis.noise_shapes(3)]
+        want = torch.cat([G.synthesis(G.truncate(G.mapping(z), psi), noise) for psi in (1.0, 0.5, 0.0)])
+    assert images.shape == (9, 3, 16, 16) and cols == 3
+    torch.testing.assert_close(images, want)
+    # psi = 0: every latent becomes the mean w (noise strengths start at 0, so one image three times).
+    torch.testing.assert_close(images[6], images[7])
+    assert not torch.allclose(images[0], images[1])
 
 
 def test_training_steps_lazy_r1_and_resume(tmp_path):
