@@ -21,8 +21,9 @@
 - A style-mixing picture (Family.pictures["style-mixing"]): rows take the coarse styles
   of one source, columns the fine styles of another.
 
-Small by default (z and w of 64, 32 channels at 4x4 and 8x8, halving after) so that a
-32 px run takes minutes on one CPU thread.
+Small by default (z and w of 64, 32 synthesis channels at 4x4 and 8x8, halving after; a
+discriminator of 64 channels at 4x4 and 8x8 and never fewer than 32) so that a 32 px run
+takes minutes on one CPU thread.
 """
 import math
 from dataclasses import dataclass
@@ -169,15 +170,22 @@ class StyleGenerator(nn.Module):
         return self.synthesis(w, noise)
 
 
-def build(spec, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01, min_width=8):
-    """StyleGenerator and (ProGAN's, at full resolution) discriminator for images of spec.shape."""
+def build(spec, z_dim=64, width=32, mapping_layers=8, mapping_lr_mul=0.01, min_width=8, d_width=64,
+          d_min_width=32):
+    """StyleGenerator and (ProGAN's, at full resolution) discriminator for images of spec.shape.
+
+    d_width / d_min_width: the discriminator's channels (0: the generator's width / min_width).
+    By default it is wider than the generator at high resolutions (64, 64, 32, 32 channels from
+    4x4 to 32x32 at 32 px, against 32, 32, 16, 8): with the generator's widths it learned shapes
+    more slowly (README, "Tried this session").
+    """
     shape = tuple(spec.shape)
     size = shape[-1]
     if size < 8 or size & (size - 1):
         raise ValueError(f"stylegan synthesises from 4x4 by doubling: the image side must be a power of two >= 8, "
                          f"got {size}")
     g = StyleGenerator(shape, z_dim, width, mapping_layers, mapping_lr_mul, min_width)
-    d = ProDiscriminator(shape, width=width, min_width=min_width)
+    d = ProDiscriminator(shape, width=d_width or width, min_width=d_min_width or min_width)
     d.set_progress(d.levels - 1, 1.0)
     return {"generator": g, "discriminator": d}, StyleGANRecipe()
 
@@ -314,5 +322,7 @@ FAMILY = Family(
     pictures={"style-mixing": style_mixing_picture, "truncation": truncation_picture},
     options={"z_dim": "latent size (z and w)", "width": "synthesis/discriminator channels at 4x4 and 8x8",
              "mapping_layers": "layers of the mapping network", "mapping_lr_mul": "mapping network lr multiplier",
-             "min_width": "the fewest synthesis/discriminator channels of any resolution"},
+             "min_width": "the fewest synthesis/discriminator channels of any resolution",
+             "d_width": "discriminator channels at 4x4 and 8x8 (0: width)",
+             "d_min_width": "the fewest discriminator channels of any resolution (0: min_width)"},
 )

@@ -80,8 +80,14 @@ def test_min_width_stops_the_channel_halving():
     assert [channels_at(level, 64, min_width=32) for level in range(5)] == [64, 64, 32, 32, 32]
     # It never widens a network beyond `width`.
     assert [channels_at(level, 16, min_width=32) for level in range(4)] == [16, 16, 16, 16]
-    for name in ("progan", "stylegan"):
-        model = build(name, shape=(3, 32, 32), width=16, min_width=16)
+    for name, extra in (("progan", {}), ("stylegan", {"d_width": 0, "d_min_width": 0})):
+        model = build(name, shape=(3, 32, 32), width=16, min_width=16, **extra)
         assert model.discriminator.from_rgb[3].weight.shape[0] == 16
         x = model.sample(4, generator=torch.Generator().manual_seed(0))
         assert x.shape == (4, 3, 32, 32)
+
+
+def test_stylegans_default_critic_is_wider_than_its_generator():
+    model = build("stylegan", shape=(3, 32, 32))
+    assert [rgb.weight.shape[0] for rgb in model.discriminator.from_rgb] == [64, 64, 32, 32]
+    assert model.generator.synthesis.to_rgb.weight.shape[1] == 8  # synthesis: 32, 32, 16, 8
