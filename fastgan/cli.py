@@ -66,6 +66,7 @@ def build_parser():
                         help="truncation trick, for families whose sampling declares it (biggan)")
     sample.add_argument("--picture", default=None, metavar="NAME",
                         help="a family's own picture instead of a grid (e.g. stylegan: style-mixing)")
+    sample.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     sample.set_defaults(run=_run_sample)
 
     translate = commands.add_parser("translate", help="translate images with an image-to-image checkpoint",
@@ -210,6 +211,7 @@ def _run_sample(args):
         return _write_picture(model, args, gen, options)
     with torch.no_grad():
         samples = model.sample(args.n, generator=gen, labels=labels, **options)
+    _refuse_overwrite(args.out, args.force)
     save_samples(samples, args.out, num_classes=model.num_classes if args.label is None else 0)
     print(f"wrote {args.out} ({args.n} samples of {config['model']['name']})")
     return EXIT_OK
@@ -245,6 +247,13 @@ def _run_translate(args):
     return EXIT_OK
 
 
+def _refuse_overwrite(path, force):
+    import os
+
+    if os.path.exists(path) and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+
+
 def _write_picture(model, args, gen, options):
     """`fastgan sample --picture NAME`: the family's declared picture (Family.pictures)."""
     import torch
@@ -257,6 +266,7 @@ def _write_picture(model, args, gen, options):
                          f"not {args.picture!r}")
     with torch.no_grad():
         images, nrow = pictures[args.picture](model.networks, gen, **options)
+    _refuse_overwrite(args.out, args.force)
     save_image_grid(images, args.out, nrow=nrow)
     print(f"wrote {args.out} ({args.picture} picture of {model.name})")
     return EXIT_OK

@@ -89,7 +89,14 @@ def test_training_steps_lazy_r1_and_resume(tmp_path):
     mix = tmp_path / "mix.png"
     assert main(["sample", str(tmp_path / "c/last.pt"), "--picture", "style-mixing", "--out", str(mix)]) == 0
     assert mix.exists()
-    assert main(["sample", str(tmp_path / "c/last.pt"), "--picture", "nope", "--out", str(mix)]) != 0
+    assert main(["sample", str(tmp_path / "c/last.pt"), "--picture", "nope", "--out", str(tmp_path / "n.png")]) != 0
+    # An existing output is kept unless --force.
+    before = mix.read_bytes()
+    assert main(["sample", str(tmp_path / "c/last.pt"), "--picture", "truncation", "--out", str(mix)]) != 0
+    assert mix.read_bytes() == before
+    assert main(["sample", str(tmp_path / "c/last.pt"), "-n", "4", "--out", str(mix)]) != 0
+    assert main(["sample", str(tmp_path / "c/last.pt"), "--picture", "truncation", "--out", str(mix), "--force"]) == 0
+    assert mix.read_bytes() != before
 
 
 def test_ppl_in_z_and_w(model):
