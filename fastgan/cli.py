@@ -193,7 +193,7 @@ def _run_sample(args):
     import torch
 
     from .training import load_model
-    from .training.pictures import save_samples
+    from .training.pictures import refuse_overwrite, save_samples
 
     if args.n < 1:
         raise ValueError(f"-n must be >= 1, got {args.n}")
@@ -211,7 +211,7 @@ def _run_sample(args):
         return _write_picture(model, args, gen, options)
     with torch.no_grad():
         samples = model.sample(args.n, generator=gen, labels=labels, **options)
-    _refuse_overwrite(args.out, args.force)
+    refuse_overwrite(args.out, args.force)
     save_samples(samples, args.out, num_classes=model.num_classes if args.label is None else 0)
     print(f"wrote {args.out} ({args.n} samples of {config['model']['name']})")
     return EXIT_OK
@@ -247,18 +247,11 @@ def _run_translate(args):
     return EXIT_OK
 
 
-def _refuse_overwrite(path, force):
-    import os
-
-    if os.path.exists(path) and not force:
-        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
-
-
 def _write_picture(model, args, gen, options):
     """`fastgan sample --picture NAME`: the family's declared picture (Family.pictures)."""
     import torch
 
-    from .training.pictures import save_image_grid
+    from .training.pictures import refuse_overwrite, save_image_grid
 
     pictures = model.family.pictures
     if args.picture not in pictures:
@@ -266,7 +259,7 @@ def _write_picture(model, args, gen, options):
                          f"not {args.picture!r}")
     with torch.no_grad():
         images, nrow = pictures[args.picture](model.networks, gen, **options)
-    _refuse_overwrite(args.out, args.force)
+    refuse_overwrite(args.out, args.force)
     save_image_grid(images, args.out, nrow=nrow)
     print(f"wrote {args.out} ({args.picture} picture of {model.name})")
     return EXIT_OK

@@ -1,9 +1,16 @@
 """PNG output with pillow: image grids and 2-D scatter plots (metric curves: plotting.py)."""
 import math
+import os
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+def refuse_overwrite(path, force):
+    """Raise FileExistsError when `path` exists and `force` is not set (nothing is overwritten silently)."""
+    if os.path.exists(path) and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+
 
 def save_image_grid(images, path, nrow=None, padding=2, scale=None):
     """Tile [N, C, H, W] images in [-1, 1] into one PNG (grey for C=1, RGB for C=3).

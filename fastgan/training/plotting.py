@@ -162,7 +162,7 @@ def read_run(folder):
     """
     folder = os.fspath(folder)
     if not os.path.exists(folder):
-        raise FileNotFoundError(f"{folder}: no such folder")
+        raise FileNotFoundError(f"{folder}: no such folder (give the out_dir of a run: it holds metrics.jsonl)")
     if not os.path.isdir(folder):
         raise ValueError(f"{folder} is not a folder; give the out_dir of a run (it holds metrics.jsonl)")
     lines_path = os.path.join(folder, "metrics.jsonl")

@@ -14,12 +14,12 @@ GRID_SAMPLES = 64  # Trainer.save_samples' default
 PADDING = 2
 
 
-def _records(run_dir):
-    path = os.path.join(run_dir, "metrics.jsonl")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{run_dir} holds no metrics.jsonl: is it a folder written by fastgan train --out?")
-    with open(path) as f:
-        return {int(r["step"]): r for r in map(json.loads, filter(str.strip, f))}
+def _sample_grids(run_dir):
+    """{step: path} of the run's samples/step_*.png."""
+    folder = os.path.join(run_dir, "samples")
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    return {int(name[5:-4]): os.path.join(folder, name) for name in names
+            if name.startswith("step_") and name.endswith(".png")}
 
 
 def _image_size(run_dir):
@@ -57,11 +57,10 @@ def timeline(run_dir, steps=None, label_keys=(), max_rows=12):
     """
     from PIL import Image, ImageDraw
 
-    records = _records(run_dir)
-    saved = {int(name[5:-4]): os.path.join(run_dir, "samples", name)
-             for name in sorted(os.listdir(os.path.join(run_dir, "samples")))
-             if name.startswith("step_") and name.endswith(".png")} if os.path.isdir(
-                 os.path.join(run_dir, "samples")) else {}
+    from .plotting import read_run
+
+    records = {int(r["step"]): r for r in read_run(run_dir).history}
+    saved = _sample_grids(run_dir)
     if not saved:
         raise FileNotFoundError(f"{run_dir}/samples holds no step_*.png grids (they are written at each evaluation)")
     if steps is None:
@@ -99,8 +98,9 @@ def save_timeline(run_dir, path, steps=None, label_keys=(), max_rows=12, force=F
     """Write `timeline(...)` to `path` (PNG); refuses to overwrite unless `force`. Returns the steps shown."""
     from PIL import Image
 
-    if os.path.exists(path) and not force:
-        raise FileExistsError(f"{path} exists; pass force=True (--force) to overwrite it")
+    from .pictures import refuse_overwrite
+
+    refuse_overwrite(path, force)
     picture, shown = timeline(run_dir, steps=steps, label_keys=label_keys, max_rows=max_rows)
     Image.fromarray(picture).save(path)
     return shown
